@@ -24,8 +24,12 @@ namespace tpd::schema {
 // Encodes `v` as msgpack against `type`. InvalidArgument when `v` does not conform to `type`.
 Result<std::string> EncodeMsgpack(const Value& v, const Type& type);
 // Decodes msgpack bytes against `type`. InvalidArgument on malformed input, trailing bytes, or a
-// mismatch with `type` (message names the path). Never crashes on any input (fuzzed).
+// mismatch with `type` (message names the path, and Status::path() is set). Never crashes on any
+// input (fuzzed): nesting deeper than 128 levels, counts larger than the input, invalid UTF-8 in
+// strings or keys, duplicate map keys and NaN are all InvalidArgument.
 // Empty input decodes as null of `type` (Terraform's rule for an unset DynamicValue).
+// Refinements (ext type 12) are kept only where they apply (prefix: string; bounds: number;
+// length: list/set/map); an unknown of schema type `dynamic` never carries refinements.
 Result<Value> DecodeMsgpack(std::string_view data, const Type& type);
 
 struct JsonDecodeOptions {
@@ -36,9 +40,14 @@ struct JsonDecodeOptions {
   bool ignore_unknown_attributes = false;
 };
 
-// Encodes `v` as JSON text. InvalidArgument if `v` is not wholly known or does not conform.
+// Encodes `v` as JSON text (object keys sorted, no whitespace). InvalidArgument if `v` is not
+// wholly known, does not conform, holds an infinity, or holds a string that is not valid UTF-8.
 Result<std::string> EncodeJson(const Value& v, const Type& type);
-// Decodes JSON text against `type`, keeping numbers' full decimal text. Empty input = null.
+// Decodes JSON text against `type`, keeping numbers' full decimal text. Empty (or all-whitespace)
+// input = null. InvalidArgument on malformed JSON, duplicate keys, nesting deeper than 128, a
+// mismatch with `type`, or a number outside float64's exponent range (e.g. 1e400: the JSON parser
+// refuses it). Like cty, a number may also be given as a JSON string ("42"), a string attribute
+// accepts a JSON number or bool (kept as its text), and a bool accepts "true"/"false".
 Result<Value> DecodeJson(std::string_view json, const Type& type, const JsonDecodeOptions& options = {});
 
 }  // namespace tpd::schema

@@ -5,6 +5,8 @@
 // map of one element type; structural object (named attributes) and tuple (positional elements).
 // Its JSON form ("type JSON") is what Schema.Attribute.type carries on the wire: "string",
 // ["list","string"], ["object",{"a":"number"}], ["tuple",["bool"]], "dynamic".
+//
+// Thread-safety: a Type is immutable; any number of threads may read and copy the same Type.
 #ifndef TPD_SCHEMA_TYPES_H_
 #define TPD_SCHEMA_TYPES_H_
 
@@ -62,6 +64,8 @@ class Type {
  private:
   struct Impl;
   explicit Type(std::shared_ptr<const Impl> impl);
+  static Type MakePrimitive(Kind k);
+  static Type MakeCollection(Kind k, Type element);
   std::shared_ptr<const Impl> impl_;
 };
 

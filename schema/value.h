@@ -10,6 +10,9 @@
 // Dynamic: a Value never has type `dynamic` unless it is null or unknown. A value stored in an
 // attribute whose schema type is dynamic keeps its concrete type; the codecs take the schema type
 // separately to know when the wire needs the dynamic wrapper.
+//
+// Thread-safety: Number and Value are immutable; any number of threads may read and copy them.
+// The codecs (codec.h) and objchange.h functions are pure and may run concurrently.
 #ifndef TPD_SCHEMA_VALUE_H_
 #define TPD_SCHEMA_VALUE_H_
 
@@ -34,7 +37,9 @@ class Number {
   Number();
   // Parses decimal text: optional sign, digits, optional fraction, optional exponent
   // ("12", "-0.10", "1e3", "18446744073709551616"), or "Infinity"/"-Infinity".
-  // InvalidArgument for anything else (empty, "0x1", "NaN", "1.2.3").
+  // InvalidArgument for anything else (empty, "0x1", "NaN", "1.2.3"), and for numbers whose
+  // canonical text would exceed kMaxDigits characters (e.g. "1e999999": hostile input).
+  static constexpr size_t kMaxDigits = 4096;
   static Result<Number> FromString(std::string_view text);
   static Number FromInt64(int64_t v);
   static Number FromUint64(uint64_t v);
@@ -53,6 +58,10 @@ class Number {
   double ToDouble() const;
   // True when ToDouble() converts back (FromDouble) to exactly this number.
   bool IsExactDouble() const;
+  // True when this number IS a float64 value exactly in binary (0.5 and 3 yes; 0.1 no, because the
+  // float64 nearest to 0.1 is 0.1000000000000000055...). Infinities are exact. The msgpack encoder
+  // uses it: only binary-exact numbers go on the wire as float64, others as decimal strings.
+  bool IsExactBinaryDouble() const;
 
   // -1, 0, 1.
   int Compare(const Number& other) const;
@@ -92,7 +101,8 @@ class Value {
   static Value Int(int64_t v);
   // Collections: every element must conform to `element_type` (dynamic element type allowed).
   static Value List(Type element_type, std::vector<Value> elements);
-  // Duplicate known elements collapse; element order is normalised (sorted by encoding).
+  // Duplicate wholly known elements collapse; element order is normalised (a total order on values:
+  // known before unknown before null, then by kind and content). Unknown elements never collapse.
   static Value Set(Type element_type, std::vector<Value> elements);
   static Value Map(Type element_type, std::map<std::string, Value> elements);
   // Object whose type is derived from the attribute values' types.
@@ -133,8 +143,10 @@ class Value {
   // Copy of an object value with one attribute replaced. REQUIRES: known non-null object.
   Value WithAttr(const std::string& name, Value v) const;
 
-  // Raw equality as Terraform's plan checks use it: same type, both null, or both unknown
-  // (refinements ignored), or equal known contents (numbers by value, sets as sets).
+  // Raw equality as Terraform's plan checks use it: both null or both unknown (refinements ignored)
+  // with equal types, or equal known contents (numbers by value, sets as sets). A null/unknown of
+  // type dynamic (e.g. Value()) equals a null/unknown of any type. Known values compare by kind and
+  // contents: the element type of two empty collections is not compared.
   bool operator==(const Value& other) const;
   bool operator!=(const Value& other) const { return !(*this == other); }
 

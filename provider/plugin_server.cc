@@ -1,0 +1,374 @@
+#include "provider/plugin_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "proto/plugin.grpc.pb.h"
+#include "provider/log.h"
+#include "provider/tls.h"
+
+namespace tpd::provider {
+namespace {
+
+constexpr int kMaxMessageBytes = 256 << 20;
+// sockaddr_un.sun_path is 108 bytes on Linux and 104 on macOS; stay below both.
+constexpr size_t kMaxSocketPath = 100;
+
+// One-shot "shut down now" flag shared by the RPC handlers, the signal watcher and ServePlugin.
+class ShutdownLatch {
+ public:
+  void Trigger() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      triggered_ = true;
+    }
+    cv_.notify_all();
+  }
+  bool triggered() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return triggered_;
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return triggered_; });
+  }
+  // True when triggered within `d`.
+  bool WaitFor(std::chrono::milliseconds d) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, d, [&] { return triggered_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool triggered_ = false;  // guarded by mu_
+};
+
+class ControllerService final : public plugin::GRPCController::Service {
+ public:
+  explicit ControllerService(ShutdownLatch* latch) : latch_(latch) {}
+  // Replies first; ServePlugin's main thread stops the server once the latch fires (a handler
+  // cannot stop the server itself: Shutdown waits for running handlers).
+  grpc::Status Shutdown(grpc::ServerContext*, const plugin::Empty*, plugin::Empty*) override {
+    log::Debug("plugin.GRPCController/Shutdown received");
+    latch_->Trigger();
+    return grpc::Status::OK;
+  }
+
+ private:
+  ShutdownLatch* const latch_;
+};
+
+class StdioService final : public plugin::GRPCStdio::Service {
+ public:
+  explicit StdioService(ShutdownLatch* latch) : latch_(latch) {}
+  // Our logs go to stderr directly, so the stream carries nothing; it stays open until shutdown
+  // or until the client goes away (polled, because a cancelled call does not wake the latch).
+  grpc::Status StreamStdio(grpc::ServerContext* ctx, const google::protobuf::Empty*,
+                           grpc::ServerWriter<plugin::StdioData>*) override {
+    while (!ctx->IsCancelled()) {
+      if (latch_->WaitFor(std::chrono::milliseconds(50))) break;
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  ShutdownLatch* const latch_;
+};
+
+// ---- signals ---------------------------------------------------------------------------------
+
+std::atomic<int> g_signal_pipe_write{-1};
+std::atomic<bool> g_exit_on_signal{false};
+std::atomic<int> g_ignored_interrupts{0};
+
+extern "C" void OnSignal(int sig) {
+  // Async-signal-safe only: atomics and write(2).
+  if (sig == SIGPIPE) return;
+  if (g_exit_on_signal.load()) {
+    int fd = g_signal_pipe_write.load();
+    if (fd >= 0) {
+      char c = static_cast<char>(sig);
+      ssize_t ignored = write(fd, &c, 1);
+      (void)ignored;
+    }
+    return;
+  }
+  g_ignored_interrupts.fetch_add(1);
+}
+
+void InstallHandler(int sig) {
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(sig, &sa, nullptr);
+}
+
+// Reads the self-pipe written by OnSignal; a byte 0 means "stop watching".
+class SignalWatcher {
+ public:
+  SignalWatcher(bool exit_on_signal, ShutdownLatch* latch) {
+    if (pipe2(fds_, O_CLOEXEC) != 0) {
+      fds_[0] = fds_[1] = -1;
+    } else {
+      g_signal_pipe_write.store(fds_[1]);
+    }
+    g_exit_on_signal.store(exit_on_signal);
+    InstallHandler(SIGINT);
+    InstallHandler(SIGPIPE);
+    if (exit_on_signal) InstallHandler(SIGTERM);
+    if (fds_[0] >= 0) {
+      thread_ = std::thread([this, latch] {
+        char c = 0;
+        while (true) {
+          ssize_t n = read(fds_[0], &c, 1);
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0 || c == 0) return;
+          log::Info("signal received, shutting down", {{"signal", static_cast<int>(c)}});
+          latch->Trigger();
+        }
+      });
+    }
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+  ~SignalWatcher() {
+    g_exit_on_signal.store(false);
+    g_signal_pipe_write.store(-1);
+    if (fds_[1] >= 0) {
+      char stop = 0;
+      ssize_t ignored = write(fds_[1], &stop, 1);
+      (void)ignored;
+    }
+    if (thread_.joinable()) thread_.join();
+    if (fds_[0] >= 0) close(fds_[0]);
+    if (fds_[1] >= 0) close(fds_[1]);
+  }
+
+ private:
+  int fds_[2] = {-1, -1};
+  std::thread thread_;
+};
+
+// ---- listener --------------------------------------------------------------------------------
+
+// Picks an unused socket path: create a unique file, remove it, bind there (as go-plugin does).
+Result<std::string> ReserveSocketPath(const UnixSocketSettings& settings) {
+  std::string dir = settings.dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (dir.size() + std::strlen("/plugin-XXXXXX") > kMaxSocketPath) {
+    log::Warn("unix socket directory path too long, using /tmp", {{"dir", dir}});
+    dir = "/tmp";
+  }
+  std::string tmpl = dir + "/plugin-XXXXXX";
+  int fd = mkstemp(tmpl.data());
+  if (fd < 0) {
+    return Status::Unavailable("cannot create a unix socket in " + dir + ": " + std::strerror(errno));
+  }
+  close(fd);
+  unlink(tmpl.c_str());
+  return tmpl;
+}
+
+Status ApplySocketGroup(const std::string& path, const std::string& group) {
+  if (group.empty()) return Status::Ok();
+  gid_t gid;
+  char* end = nullptr;
+  long numeric = std::strtol(group.c_str(), &end, 10);
+  if (end != group.c_str() && *end == '\0') {
+    gid = static_cast<gid_t>(numeric);
+  } else {
+    struct group* g = getgrnam(group.c_str());
+    if (g == nullptr) return Status::InvalidArgument("PLUGIN_UNIX_SOCKET_GROUP: unknown group " + group);
+    gid = g->gr_gid;
+  }
+  if (chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0) {
+    return Status::Unavailable("chown of plugin socket failed: " + std::string(std::strerror(errno)));
+  }
+  if (chmod(path.c_str(), 0660) != 0) {
+    return Status::Unavailable("chmod of plugin socket failed: " + std::string(std::strerror(errno)));
+  }
+  return Status::Ok();
+}
+
+// First port in range that we can bind on 127.0.0.1 right now. gRPC binds it moments later
+// (SO_REUSEPORT disabled there, so a port taken in between fails loudly instead of being shared).
+Result<int> FindFreePort(const PortRange& range) {
+  for (int port = range.min; port <= range.max; ++port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return Status::Unavailable(std::string("socket: ") + std::strerror(errno));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    if (ok) return port;
+  }
+  return Status::Unavailable("no free TCP port on 127.0.0.1 in [" + std::to_string(range.min) + ", " +
+                             std::to_string(range.max) + "]");
+}
+
+int Fail(const Status& s) {
+  log::Error("plugin server failed to start", {{"error", s.message()}});
+  return 1;
+}
+
+void WriteAll(int fd, const std::string& text) {
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+int ServePlugin(const ProviderServiceFactory& factory, const ServeOptions& options) {
+  const EnvLookup& env = options.env;
+  if (!options.debug && !MagicCookieMatches(env)) {
+    std::string msg = MagicCookieMissingMessage();
+    WriteAll(STDERR_FILENO, msg);
+    return 1;
+  }
+
+  ShutdownLatch latch;
+  SignalWatcher signals(/*exit_on_signal=*/options.debug, &latch);
+
+  int version = options.debug ? options.debug_protocol_version
+                              : NegotiateProtocolVersion(env("PLUGIN_PROTOCOL_VERSIONS").value_or(""));
+  std::unique_ptr<grpc::Service> provider_service = factory(version);
+  if (!provider_service) {
+    return Fail(Status::InvalidArgument("no provider service for protocol version " + std::to_string(version)));
+  }
+
+  std::string network = options.network;
+  if (network.empty()) network = env("TPD_PLUGIN_NETWORK").value_or("");
+  if (network.empty()) network = "unix";
+  if (network != "unix" && network != "tcp") {
+    return Fail(Status::InvalidArgument("TPD_PLUGIN_NETWORK must be unix or tcp, got " + network));
+  }
+
+  // Credentials: mutual TLS iff Terraform sent its certificate (never in debug mode).
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  std::string cert_field;
+  std::optional<std::string> client_cert = options.debug ? std::nullopt : env("PLUGIN_CLIENT_CERT");
+  if (client_cert && !client_cert->empty()) {
+    if (Result<std::string> der = CertPemToDer(*client_cert); !der.ok()) {
+      return Fail(der.status().WithContext("PLUGIN_CLIENT_CERT"));
+    }
+    Result<SelfSignedCert> own = GenerateSelfSignedCert();
+    if (!own.ok()) return Fail(own.status());
+    grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    ssl.pem_root_certs = *client_cert;
+    ssl.pem_key_cert_pairs.push_back({own->key_pem, own->cert_pem});
+    creds = grpc::SslServerCredentials(ssl);
+    cert_field = CertHandshakeField(own->cert_der);
+  } else {
+    creds = grpc::InsecureServerCredentials();
+  }
+
+  std::string address;  // as printed in the handshake
+  std::string listen_uri;
+  if (network == "unix") {
+    Result<std::string> path = ReserveSocketPath(UnixSocketSettingsFromEnv(env));
+    if (!path.ok()) return Fail(path.status());
+    address = *path;
+    listen_uri = "unix:" + address;
+  } else {
+    Result<PortRange> range = PortRangeFromEnv(env);
+    if (!range.ok()) return Fail(range.status());
+    Result<int> port = FindFreePort(*range);
+    if (!port.ok()) return Fail(port.status());
+    address = "127.0.0.1:" + std::to_string(*port);
+    listen_uri = address;
+  }
+
+  ControllerService controller(&latch);
+  StdioService stdio(&latch);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  int bound_port = 0;
+  builder.AddListeningPort(listen_uri, creds, network == "tcp" ? &bound_port : nullptr);
+  builder.RegisterService(provider_service.get());
+  builder.RegisterService(&controller);
+  builder.RegisterService(&stdio);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || (network == "tcp" && bound_port == 0)) {
+    if (network == "unix") unlink(address.c_str());
+    return Fail(Status::Unavailable("gRPC server could not listen on " + listen_uri));
+  }
+  if (network == "unix") {
+    if (Status s = ApplySocketGroup(address, UnixSocketSettingsFromEnv(env).group); !s.ok()) {
+      server->Shutdown();
+      unlink(address.c_str());
+      return Fail(s);
+    }
+  }
+  if (grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService()) {
+    health->SetServingStatus("plugin", true);
+  }
+
+  if (options.debug) {
+    std::string reattach = FormatReattachJson(kProviderAddress, version, static_cast<int>(getpid()), network, address);
+    std::string text =
+        "terraform-provider-database is running in debug mode (protocol " + std::to_string(version) +
+        ", plaintext, " + network + " " + address + ").\n"
+        "Run Terraform in another shell with this variable set so that it uses this process\n"
+        "instead of starting its own:\n\n"
+        "\tTF_REATTACH_PROVIDERS='" + reattach + "'\n\n"
+        "The configuration must use source = \"" + std::string(kProviderAddress) + "\".\n"
+        "Stop with Ctrl-C.\n";
+    std::fflush(stdout);
+    WriteAll(STDOUT_FILENO, text);
+    log::Info("debug server started", {{"network", network}, {"address", address}, {"protocol", version}});
+  } else {
+    HandshakeLine line;
+    line.app_version = version;
+    line.network = network;
+    line.address = address;
+    line.cert_base64 = cert_field;
+    std::fflush(stdout);
+    WriteAll(STDOUT_FILENO, FormatHandshakeLine(line) + "\n");
+    // From here on fd 1 is stderr: nothing can corrupt the stream Terraform read the handshake from.
+    dup2(STDERR_FILENO, STDOUT_FILENO);
+    log::Debug("plugin server started",
+               {{"network", network}, {"address", address}, {"protocol", version}, {"tls", !cert_field.empty()}});
+  }
+
+  latch.Wait();
+  server->Shutdown(std::chrono::system_clock::now() + options.grace);
+  server->Wait();
+  if (network == "unix") unlink(address.c_str());
+  if (int n = g_ignored_interrupts.load(); n > 0) log::Debug("interrupts ignored", {{"count", n}});
+  server.reset();
+  log::Debug("plugin server stopped");
+  return 0;
+}
+
+}  // namespace tpd::provider

@@ -1,0 +1,70 @@
+// Per-process TLS identities for go-plugin's AutoMTLS, built with OpenSSL 3.
+//
+// Both sides of a Terraform <-> provider connection generate a fresh key and a self-signed
+// certificate at every start and trust only the peer's certificate: Terraform passes its own in
+// PLUGIN_CLIENT_CERT (PEM), the provider prints its own in the handshake line (field 6, unpadded
+// base64 of the DER). GenerateSelfSignedCert mirrors what go-plugin generates: CN=localhost,
+// O=HashiCorp, SAN DNS:localhost, EKU serverAuth+clientAuth, KeyUsage digitalSignature |
+// keyEncipherment | keyAgreement | keyCertSign, CA=true, positive 128-bit random serial,
+// NotBefore = now - 30 s, NotAfter = now + 262980 h (~30 years), ECDSA P-521 with SHA-512.
+// The same function serves the provider (server identity) and the acceptance client (Terraform's
+// client identity).
+//
+// Thread-safety: every function may be called concurrently (OpenSSL 3 is thread-safe for these
+// calls). All functions allocate and free their OpenSSL objects internally; nothing is shared.
+#ifndef TPD_PROVIDER_TLS_H_
+#define TPD_PROVIDER_TLS_H_
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schema/status.h"
+
+namespace tpd::provider {
+
+enum class EcCurve { kP256, kP384, kP521 };
+
+struct CertOptions {
+  // Subject common name. Go ignores it for host checks; kept for parity with go-plugin.
+  std::string common_name = "localhost";
+  // Subject organization.
+  std::string organization = "HashiCorp";
+  // DNS subjectAltNames; Terraform's client verifies the server against "localhost".
+  std::vector<std::string> dns_names = {"localhost"};
+  // Key curve; the signature digest follows it (P-256/SHA-256, P-384/SHA-384, P-521/SHA-512).
+  // Default P-521 like go-plugin.
+  EcCurve curve = EcCurve::kP521;
+  // NotBefore = now - backdate (tolerates small clock differences). Default 30 s.
+  std::chrono::seconds backdate{30};
+  // NotAfter = now + validity. Default 262980 h (~30 years), as go-plugin.
+  std::chrono::hours validity{262980};
+};
+
+// A freshly generated identity. cert_der is the DER of the certificate in cert_pem.
+struct SelfSignedCert {
+  std::string cert_pem;  // one "CERTIFICATE" PEM block, '\n' line ends
+  std::string key_pem;   // PKCS#8 "PRIVATE KEY" PEM block; secret: never log it
+  std::string cert_der;  // raw DER bytes
+};
+
+// Generates a new ECDSA key and a self-signed certificate as described at the top of this file.
+// Returns Internal if OpenSSL fails (the message includes OpenSSL's error text), InvalidArgument
+// when `options` has no DNS name or a non-positive validity. Blocks for a few milliseconds (key
+// generation); does no I/O.
+Result<SelfSignedCert> GenerateSelfSignedCert(const CertOptions& options = {});
+
+// Converts the first CERTIFICATE block of `pem` to DER. InvalidArgument when no certificate parses.
+Result<std::string> CertPemToDer(std::string_view pem);
+
+// Converts certificate DER to a PEM CERTIFICATE block. InvalidArgument when `der` does not parse
+// as a certificate (or has trailing bytes).
+Result<std::string> CertDerToPem(std::string_view der);
+
+// The handshake's field 6 for a certificate: unpadded standard base64 of its DER.
+std::string CertHandshakeField(std::string_view cert_der);
+
+}  // namespace tpd::provider
+
+#endif  // TPD_PROVIDER_TLS_H_
