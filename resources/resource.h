@@ -49,6 +49,9 @@ class StopToken {
  public:
   void Stop() { stopped_.store(true); }
   bool stopped() const { return stopped_.load(); }
+  // The flag itself, for APIs that poll an atomic (engines::postgres::ConnectOptions::cancel_flag).
+  // Lives as long as this StopToken.
+  const std::atomic<bool>* flag() const { return &stopped_; }
 
  private:
   std::atomic<bool> stopped_{false};
