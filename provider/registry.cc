@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "resources/data_database_instance.h"
+#include "resources/database_replica.h"
 #include "resources/provider_config.h"
 
 namespace tpd::provider {
@@ -15,9 +16,9 @@ ProviderDefinition BuiltinProviderDefinition() {
   // Data sources.
   def.data_sources.push_back(resources::NewDatabaseInstanceDataSource());
 
-  // Resource types. database_upgrade and database_replica already have schemas in resources/, but a
-  // type is registered here only in the change that gives it working Plan/Apply/Read, so that no
-  // user ever sees a resource that cannot apply.
+  // Resource types. A type is registered here only in the change that gives it working
+  // Plan/Apply/Read, so that no user ever sees a resource that cannot apply.
+  def.resources.push_back(resources::NewDatabaseReplicaResource());
   return def;
 }
 

@@ -108,7 +108,6 @@ schema::Schema DatabaseReplicaSchemaV0() {
       "subscription is disabled; the reason is in the plan's warning and the provider log). A broken replica is "
       "replaced on the next apply: what is left of it is dropped and it is created again with a fresh initial "
       "copy."));
-  b.attributes.back().requires_replace = true;
   b.attributes.push_back(ComputedAttr("lag_bytes", Type::Number(),
                                       "Bytes of WAL the target has not applied yet, as last read (0 when caught up)."));
   b.attributes.push_back(
@@ -121,7 +120,9 @@ schema::Schema DatabaseReplicaSchemaV0() {
   b.attributes.push_back(ComputedAttr(
       "slot_name", Type::String(),
       "Name of the replication slot on the source. It retains WAL until the replica is deleted, so a stopped "
-      "replica grows the source's disk usage."));
+      "replica grows the source's disk usage. When a read finds the replica broken, the plan shows this attribute "
+      "as forcing the replacement (the slot is created again)."));
+  b.attributes.back().requires_replace = true;
   b.attributes.push_back(ComputedAttr(
       "promoted_at", Type::String(),
       "Time the cutover finished, RFC 3339 in UTC (e.g. \"2026-08-21T14:10:23Z\"); empty until promoted."));

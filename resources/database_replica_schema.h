@@ -24,8 +24,8 @@ inline constexpr char kReplicaModeLogical[] = "logical";
 // Version 0: arguments engine (requires replace), mode (default "logical"), tables, promote
 // (default false); blocks source and target (both required), timeouts; computed status, lag_bytes,
 // source_version, target_version, publication, subscription, slot_name, promoted_at,
-// measured_downtime_seconds, id. Replacing: engine, tables, source.url, target.url, and status (a
-// plan that finds status "broken" plans "unknown" for it, which replaces the replica).
+// measured_downtime_seconds, id. Replacing: engine, tables, source.url, target.url, and slot_name (a
+// plan that finds status "broken" plans slot_name unknown, which replaces the replica).
 // Returns a fresh value; callers cache it.
 schema::Schema DatabaseReplicaSchemaV0();
 
