@@ -37,10 +37,10 @@ std::string AttributePath::ToString() const {
         out += s.name;
         break;
       case PathStep::Kind::kElementKeyString:
-        out += "[\"" + s.name + "\"]";
+        out.append("[\"").append(s.name).append("\"]");
         break;
       case PathStep::Kind::kElementKeyInt:
-        out += "[" + std::to_string(s.index) + "]";
+        out.append("[").append(std::to_string(s.index)).append("]");
         break;
     }
   }
