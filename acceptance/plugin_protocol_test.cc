@@ -217,6 +217,7 @@ TEST_CASE("GetSchema: lists the provider block and database_instance, no unfinis
     CHECK(a->computed);
   }
   // Exactly the resource types that have behaviour are registered.
+  CHECK(s.resources.count("database_upgrade") == 1);
   CHECK(s.resources.count("database_replica") == 1);
 }
 

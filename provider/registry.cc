@@ -4,6 +4,7 @@
 
 #include "resources/data_database_instance.h"
 #include "resources/database_replica.h"
+#include "resources/database_upgrade.h"
 #include "resources/provider_config.h"
 
 namespace tpd::provider {
@@ -18,6 +19,7 @@ ProviderDefinition BuiltinProviderDefinition() {
 
   // Resource types. A type is registered here only in the change that gives it working
   // Plan/Apply/Read, so that no user ever sees a resource that cannot apply.
+  def.resources.push_back(resources::NewDatabaseUpgradeResource());
   def.resources.push_back(resources::NewDatabaseReplicaResource());
   return def;
 }

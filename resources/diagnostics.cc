@@ -265,11 +265,19 @@ schema::Diagnostic UpgradeFailed(const Status& status, std::string_view strategy
   if (strategy == "in_place") {
     detail += "The completed steps were undone as far as pg_upgrade allows: unless the message below says "
               "otherwise, the old server was started again and serves with writes enabled. ";
-  } else {
+  } else if (status.message().find("undo of ") == std::string::npos) {
     detail += "The completed steps were undone: the source server keeps serving with writes enabled, and the "
               "replication slot and publication this upgrade created on it (if any) were removed. ";
+  } else {
+    detail += "Some completed steps could not be undone (listed in the cause below as \"undo of <step> "
+              "failed\"); every other step was undone, so unless freeze_writes is listed the source server serves "
+              "with writes enabled. The next apply finishes the cleanup before it starts again. ";
   }
   detail += created ? "Nothing was saved in the Terraform state. " : "The state still describes the previous upgrade. ";
+  if (status.IsCancelled()) {
+    detail += "It was cancelled (terraform interrupted, or a limit of the timeouts block was reached: raise "
+              "timeouts.create / timeouts.update if the upgrade needs longer). ";
+  }
   detail += "Fix the cause below, then run terraform apply again: the upgrade starts over (a run that was killed "
             "resumes from its journal in the provider's work_dir/runs).";
   std::string summary = status.IsCancelled() ? "Upgrade cancelled" : "Upgrade failed";
