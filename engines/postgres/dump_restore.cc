@@ -596,6 +596,7 @@ Status WithAdmin(const UpgradeSpec& spec, const std::function<Status(Connection&
 std::vector<engines::Step> DumpRestoreSteps(const UpgradeSpec& spec, DumpRestoreState* state) {
   std::vector<engines::Step> steps;
   UpgradeSpec sp = spec;
+  UpgradeSpec usp = ForUndo(spec);
 
   steps.push_back({std::string(kPrecheck), [sp](StepContext& ctx) { return Precheck(sp, ctx); }, nullptr,
                    /*resumable=*/false, /*commits=*/false});
@@ -628,10 +629,10 @@ std::vector<engines::Step> DumpRestoreSteps(const UpgradeSpec& spec, DumpRestore
                          return Status::Ok();
                        });
                      },
-                     [sp](StepContext&) -> Status {
-                       return WithAdmin(sp, [&](Connection& c) -> Status {
+                     [usp](StepContext&) -> Status {
+                       return WithAdmin(usp, [&](Connection& c) -> Status {
                          TPD_RETURN_IF_ERROR(UnfreezeWrites(c));
-                         log::Info("writes enabled again on the source", {{"source", Src(sp).Redacted()}});
+                         log::Info("writes enabled again on the source", {{"source", Src(usp).Redacted()}});
                          return Status::Ok();
                        });
                      },
@@ -646,7 +647,7 @@ std::vector<engines::Step> DumpRestoreSteps(const UpgradeSpec& spec, DumpRestore
                    nullptr, true, false});
 
   steps.push_back({std::string(kRestorePreData), [sp](StepContext& ctx) { return RestorePre(sp, ctx); },
-                   [sp](StepContext& ctx) { return ResetTarget(sp, ctx); }, true, false});
+                   [usp](StepContext& ctx) { return ResetTarget(usp, ctx); }, true, false});
 
   steps.push_back({std::string(kCopyData), [sp, state](StepContext& ctx) { return CopyData(sp, ctx, state); },
                    nullptr, true, false});

@@ -941,6 +941,9 @@ std::vector<engines::Step> ReplicationSteps(const UpgradeSpec& spec, Replication
   const ReplicaSpec base = ReplicaSpecForUpgrade(spec);
   const ReplicationNames names = NamesForReplica(base.id);
   // The spec with the run's paths (known only inside a step).
+  // Undo always runs to the end (engines/pipeline.h): its connections ignore the stop flag.
+  ReplicaSpec undo_base = base;
+  undo_base.stop = nullptr;
   auto rs = [base](StepContext& ctx) {
     ReplicaSpec r = base;
     r.work_dir = ctx.paths().run_dir.string();
@@ -1008,7 +1011,7 @@ std::vector<engines::Step> ReplicationSteps(const UpgradeSpec& spec, Replication
                      return ctx.Set("create_publication.token", ps.token);
                    },
                    [=](StepContext&) -> Status {
-                     TPD_ASSIGN_OR_RETURN(ConnPtr src, ConnectSource(base));
+                     TPD_ASSIGN_OR_RETURN(ConnPtr src, ConnectSource(undo_base));
                      DropReplicaReport ignored;
                      return DropSourceObjects(*src, names, "", &ignored);
                    }});
@@ -1028,7 +1031,7 @@ std::vector<engines::Step> ReplicationSteps(const UpgradeSpec& spec, Replication
                      return ctx.Set("create_subscription.oid", sub.oid);
                    },
                    [=](StepContext&) -> Status {
-                     TPD_ASSIGN_OR_RETURN(ConnPtr dst, ConnectTarget(base));
+                     TPD_ASSIGN_OR_RETURN(ConnPtr dst, ConnectTarget(undo_base));
                      TPD_ASSIGN_OR_RETURN(SubInfo sub, ReadSubscription(*dst, names.subscription));
                      if (!sub.exists) return Status::Ok();
                      return DropSubscription(*dst, names.subscription);

@@ -84,19 +84,6 @@ bool AbortedCleanly(const std::filesystem::path& journal) {
   }
 }
 
-// A status with `st`'s code and another message.
-Status SameCode(const Status& st, std::string message) {
-  switch (st.code()) {
-    case Status::Code::kOk: return Status::Ok();
-    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(message));
-    case Status::Code::kNotFound: return Status::NotFound(std::move(message));
-    case Status::Code::kFailedPrecondition: return Status::FailedPrecondition(std::move(message));
-    case Status::Code::kUnavailable: return Status::Unavailable(std::move(message));
-    case Status::Code::kCancelled: return Status::Cancelled(std::move(message));
-    case Status::Code::kInternal: return Status::Internal(std::move(message));
-  }
-  return Status::Internal(std::move(message));
-}
 
 std::string TargetIdentity(planner::Strategy strategy, const UpgradeSpec& spec) {
   if (strategy == planner::Strategy::kInPlace) return spec.source.data_dir + "->" + spec.target.data_dir;
@@ -189,39 +176,6 @@ Result<UpgradeReport> RunUpgrade(planner::Strategy strategy, const UpgradeSpec& 
       st = Status::Cancelled("timed out after " + std::to_string(spec_in.timeout.count()) + "s: " + st.message());
     }
     AppendRunHistory(spec, strategy_name, options, std::nullopt, spec.run_id, options.to_version, elapsed);
-    if (!AbortedCleanly(pipeline.paths().journal) && st.message().find("nothing was undone") == std::string::npos) {
-      // An undo that failed while the stop flag was still set (cancel, timeout) may have been cut
-      // short by that very flag (its connections are cancelled at once), leaving e.g. the source
-      // frozen. Retry every pending undo once, with a flag that is never set. Not after a commits
-      // step finished: then nothing may be undone.
-      static const std::atomic<bool> kNever{false};
-      UpgradeSpec undo_spec = spec;
-      undo_spec.stop = &kNever;
-      DumpRestoreState d2;
-      ReplicationState r2;
-      InPlaceState i2;
-      std::vector<Step> undo_steps;
-      switch (strategy) {
-        case planner::Strategy::kDumpRestore: undo_steps = DumpRestoreSteps(undo_spec, &d2); break;
-        case planner::Strategy::kReplication: undo_steps = ReplicationSteps(undo_spec, &r2); break;
-        case planner::Strategy::kInPlace: undo_steps = InPlaceSteps(undo_spec, &i2); break;
-      }
-      PipelineOptions undo_po = po;
-      undo_po.stop = &kNever;
-      Pipeline undo_pipeline(undo_po);
-      StepContext undo_ctx;
-      Status rb = undo_pipeline.Rollback(std::move(undo_steps), undo_ctx);
-      if (rb.ok()) {
-        log::Info("upgrade: pending undo finished", {{"run_id", spec.run_id}});
-        const size_t cut = st.message().find("; undo of ");
-        if (cut != std::string::npos) {
-          st = SameCode(st, st.message().substr(0, cut) + " (every step was undone on a second attempt)");
-        }
-      } else {
-        log::Warn("upgrade: undo still incomplete; the next apply finishes it", {{"run_id", spec.run_id},
-                                                                                {"error", rb.message()}});
-      }
-    }
     if (AbortedCleanly(pipeline.paths().journal)) {
       Status reset = pipeline.Reset();
       if (!reset.ok()) log::Warn("upgrade: cannot reset the journal", {{"error", reset.message()}});

@@ -76,6 +76,13 @@ struct UpgradeSpec {
   std::chrono::seconds timeout{0};
 };
 
+// The spec undo steps run with: undo always runs to the end (engines/pipeline.h), so it must not
+// poll the stop flag that may be what started it (StopProvider, a timeout).
+inline UpgradeSpec ForUndo(UpgradeSpec spec) {
+  spec.stop = nullptr;
+  return spec;
+}
+
 // What an executed upgrade reports back; resources/ stores it in state.
 struct UpgradeOutcome {
   // URL (without password) applications must use now.
