@@ -710,12 +710,15 @@ void PlanReplica(const PlanRequest& req, const std::optional<ReplicaSourceFacts>
   if (!proposed.IsKnown() || proposed.IsNull()) return;
 
   const std::optional<Value> promote_v = ValueAt(proposed, {"promote"});
-  const std::optional<bool> promote =
-      promote_v && promote_v->IsKnown() ? promote_v->OptBool().value_or(false) : std::optional<bool>();
+  // promote as configured: known true, known false (null counts as false), or unknown. Two bools
+  // rather than optional<bool>: GCC 12 at -O2 reports a false maybe-uninitialized on the latter.
+  const bool promote_known = promote_v && promote_v->IsKnown();
+  const bool promote_true = promote_known && promote_v->OptBool().value_or(false);
+  const bool promote_false = promote_known && !promote_true;
 
   if (!prior.IsNull()) {
     const bool was_promoted = PriorPromoted(prior);
-    if (was_promoted && promote == false) {
+    if (was_promoted && promote_false) {
       diags->AddError(
           "A promoted replica cannot be demoted",
           "This replica was promoted: the target took over and the subscription, publication and slot are gone. "
@@ -757,8 +760,8 @@ void PlanReplica(const PlanRequest& req, const std::optional<ReplicaSourceFacts>
     // and must not show up as a diff.
     std::map<std::string, Value> attrs;
     for (const char* a : kComputed) attrs[a] = prior.GetAttr(a);
-    if (!was_promoted && promote != false) {
-      if (promote == true) {
+    if (!was_promoted && !promote_false) {
+      if (promote_true) {
         attrs["status"] = StateValue(pg::ReplicaState::kPromoted);
         attrs["lag_bytes"] = Value::Int(0);
       } else {
@@ -788,7 +791,7 @@ void PlanReplica(const PlanRequest& req, const std::optional<ReplicaSourceFacts>
       attrs["slot_name"] = Value::String(names.slot);
     }
   }
-  if (promote == false) {
+  if (promote_false) {
     attrs["promoted_at"] = Value::String("");
     attrs["measured_downtime_seconds"] = NullOf("measured_downtime_seconds");
   }

@@ -825,8 +825,10 @@ TEST_CASE("Registry: the built-in provider passes startup validation", "[provide
   CHECK(r.provider->block.FindAttribute("parallelism") != nullptr);
   CHECK(r.provider->block.FindAttribute("tool_paths") != nullptr);
   CHECK(r.data_sources.count("database_instance") == 1);
-  // Resource types are registered only once they have behaviour.
-  CHECK(r.resources.empty());
+  // Resource types are registered only once they have behaviour: both have it now.
+  CHECK(r.resources.size() == 2);
+  CHECK(r.resources.count("database_upgrade") == 1);
+  CHECK(r.resources.count("database_replica") == 1);
   // Configure with an empty provider block fills defaults.
   Diagnostics d = core->ConfigureProvider(Value::Object(r.provider->block.ImpliedType(), {}));
   INFO(AllText(d));
