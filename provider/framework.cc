@@ -157,6 +157,26 @@ const resources::DataSource* ProviderCore::FindDataSource(std::string_view type_
   return it == data_sources_.end() ? nullptr : it->second;
 }
 
+const resources::Resource* ProviderCore::ResourceForRpc(std::string_view type_name, Diagnostics* diags) const {
+  if (startup_diags_.HasError()) {
+    diags->Append(startup_diags_);
+    return nullptr;
+  }
+  const resources::Resource* r = FindResource(type_name);
+  if (r == nullptr) AddUnknownType("resource", type_name, diags);
+  return r;
+}
+
+const resources::DataSource* ProviderCore::DataSourceForRpc(std::string_view type_name, Diagnostics* diags) const {
+  if (startup_diags_.HasError()) {
+    diags->Append(startup_diags_);
+    return nullptr;
+  }
+  const resources::DataSource* d = FindDataSource(type_name);
+  if (d == nullptr) AddUnknownType("data source", type_name, diags);
+  return d;
+}
+
 void ProviderCore::AddUnknownType(std::string_view kind, std::string_view type_name, Diagnostics* diags) {
   diags->AddError("Unknown " + std::string(kind) + " type",
                   "This provider does not support " + std::string(kind) + " type " + Quote(type_name) +
@@ -210,13 +230,9 @@ Diagnostics ProviderCore::ValidateProviderConfig(const Value& config) const {
 
 Diagnostics ProviderCore::ValidateResourceConfig(std::string_view type_name, const Value& config) const {
   LogRpc("ValidateResourceConfig", type_name);
-  if (startup_diags_.HasError()) return startup_diags_;
   Diagnostics diags;
-  const resources::Resource* r = FindResource(type_name);
-  if (r == nullptr) {
-    AddUnknownType("resource", type_name, &diags);
-    return diags;
-  }
+  const resources::Resource* r = ResourceForRpc(type_name, &diags);
+  if (r == nullptr) return diags;
   Guard("ValidateResourceConfig", type_name, &diags, [&] {
     RunValidators(r->GetSchema().block, config, AttributePath(), &diags);
     if (IsObjectValue(config)) r->ValidateConfig(config, &diags);
@@ -226,13 +242,9 @@ Diagnostics ProviderCore::ValidateResourceConfig(std::string_view type_name, con
 
 Diagnostics ProviderCore::ValidateDataSourceConfig(std::string_view type_name, const Value& config) const {
   LogRpc("ValidateDataResourceConfig", type_name);
-  if (startup_diags_.HasError()) return startup_diags_;
   Diagnostics diags;
-  const resources::DataSource* d = FindDataSource(type_name);
-  if (d == nullptr) {
-    AddUnknownType("data source", type_name, &diags);
-    return diags;
-  }
+  const resources::DataSource* d = DataSourceForRpc(type_name, &diags);
+  if (d == nullptr) return diags;
   Guard("ValidateDataResourceConfig", type_name, &diags, [&] {
     RunValidators(d->GetSchema().block, config, AttributePath(), &diags);
     if (IsObjectValue(config)) d->ValidateConfig(config, &diags);
@@ -266,15 +278,8 @@ UpgradeStateResponse ProviderCore::UpgradeResourceState(std::string_view type_na
                                                         std::string_view raw_json, bool has_flatmap) const {
   LogRpc("UpgradeResourceState", type_name);
   UpgradeStateResponse resp;
-  if (startup_diags_.HasError()) {
-    resp.diagnostics = startup_diags_;
-    return resp;
-  }
-  const resources::Resource* r = FindResource(type_name);
-  if (r == nullptr) {
-    AddUnknownType("resource", type_name, &resp.diagnostics);
-    return resp;
-  }
+  const resources::Resource* r = ResourceForRpc(type_name, &resp.diagnostics);
+  if (r == nullptr) return resp;
   const schema::Schema& sc = r->GetSchema();
   resp.upgraded_state = Value::Null(sc.block.ImpliedType());
   Guard("UpgradeResourceState", type_name, &resp.diagnostics, [&] {
@@ -310,15 +315,8 @@ ReadResourceResponse ProviderCore::ReadResource(std::string_view type_name, cons
                                                 const std::string& private_data) const {
   LogRpc("ReadResource", type_name);
   ReadResourceResponse resp;
-  if (startup_diags_.HasError()) {
-    resp.diagnostics = startup_diags_;
-    return resp;
-  }
-  const resources::Resource* r = FindResource(type_name);
-  if (r == nullptr) {
-    AddUnknownType("resource", type_name, &resp.diagnostics);
-    return resp;
-  }
+  const resources::Resource* r = ResourceForRpc(type_name, &resp.diagnostics);
+  if (r == nullptr) return resp;
   const schema::Block& block = r->GetSchema().block;
   Guard("ReadResource", type_name, &resp.diagnostics, [&] {
     if (current_state.IsNull()) {  // nothing to refresh
@@ -355,15 +353,8 @@ PlanResourceResponse ProviderCore::PlanResourceChange(std::string_view type_name
                                                       const std::string& prior_private) const {
   LogRpc("PlanResourceChange", type_name);
   PlanResourceResponse resp;
-  if (startup_diags_.HasError()) {
-    resp.diagnostics = startup_diags_;
-    return resp;
-  }
-  const resources::Resource* r = FindResource(type_name);
-  if (r == nullptr) {
-    AddUnknownType("resource", type_name, &resp.diagnostics);
-    return resp;
-  }
+  const resources::Resource* r = ResourceForRpc(type_name, &resp.diagnostics);
+  if (r == nullptr) return resp;
   const schema::Block& block = r->GetSchema().block;
   Guard("PlanResourceChange", type_name, &resp.diagnostics, [&] {
     if (config.IsNull()) {  // destroy: planned null, the resource is not asked
@@ -420,15 +411,8 @@ ApplyResourceResponse ProviderCore::ApplyResourceChange(std::string_view type_na
                                                         const std::string& planned_private) const {
   LogRpc("ApplyResourceChange", type_name);
   ApplyResourceResponse resp;
-  if (startup_diags_.HasError()) {
-    resp.diagnostics = startup_diags_;
-    return resp;
-  }
-  const resources::Resource* r = FindResource(type_name);
-  if (r == nullptr) {
-    AddUnknownType("resource", type_name, &resp.diagnostics);
-    return resp;
-  }
+  const resources::Resource* r = ResourceForRpc(type_name, &resp.diagnostics);
+  if (r == nullptr) return resp;
   const schema::Block& block = r->GetSchema().block;
   const Type type = block.ImpliedType();
   Guard("ApplyResourceChange", type_name, &resp.diagnostics, [&] {
@@ -482,15 +466,8 @@ ApplyResourceResponse ProviderCore::ApplyResourceChange(std::string_view type_na
 ImportResourceResponse ProviderCore::ImportResourceState(std::string_view type_name, std::string_view id) const {
   LogRpc("ImportResourceState", type_name);
   ImportResourceResponse resp;
-  if (startup_diags_.HasError()) {
-    resp.diagnostics = startup_diags_;
-    return resp;
-  }
-  const resources::Resource* r = FindResource(type_name);
-  if (r == nullptr) {
-    AddUnknownType("resource", type_name, &resp.diagnostics);
-    return resp;
-  }
+  const resources::Resource* r = ResourceForRpc(type_name, &resp.diagnostics);
+  if (r == nullptr) return resp;
   const schema::Block& block = r->GetSchema().block;
   Guard("ImportResourceState", type_name, &resp.diagnostics, [&] {
     Context ctx = MakeContext();
@@ -517,15 +494,8 @@ ImportResourceResponse ProviderCore::ImportResourceState(std::string_view type_n
 ReadDataSourceResponse ProviderCore::ReadDataSource(std::string_view type_name, const Value& config) const {
   LogRpc("ReadDataSource", type_name);
   ReadDataSourceResponse resp;
-  if (startup_diags_.HasError()) {
-    resp.diagnostics = startup_diags_;
-    return resp;
-  }
-  const resources::DataSource* d = FindDataSource(type_name);
-  if (d == nullptr) {
-    AddUnknownType("data source", type_name, &resp.diagnostics);
-    return resp;
-  }
+  const resources::DataSource* d = DataSourceForRpc(type_name, &resp.diagnostics);
+  if (d == nullptr) return resp;
   const schema::Block& block = d->GetSchema().block;
   Guard("ReadDataSource", type_name, &resp.diagnostics, [&] {
     if (!IsObjectValue(config) || !config.IsWhollyKnown()) {

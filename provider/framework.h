@@ -190,6 +190,10 @@ class ProviderCore {
   Context MakeContext() const;
   const resources::Resource* FindResource(std::string_view type_name) const;
   const resources::DataSource* FindDataSource(std::string_view type_name) const;
+  // The resource (data source) an RPC for `type_name` is served by, or nullptr after adding to
+  // `diags` what the RPC must answer instead: the startup schema errors, or "Unknown ... type".
+  const resources::Resource* ResourceForRpc(std::string_view type_name, schema::Diagnostics* diags) const;
+  const resources::DataSource* DataSourceForRpc(std::string_view type_name, schema::Diagnostics* diags) const;
 
   // Constant after construction.
   const ProviderDefinition definition_;
