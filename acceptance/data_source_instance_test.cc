@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -100,6 +101,28 @@ void CheckStderrClean(const ProviderProcess& p, const std::string& secret) {
     INFO("line: " << prob.line);
     FAIL_CHECK(prob.problem);
   }
+}
+
+// True when the process has libpq.so mapped (engines/postgres/libpq_lazy.h loads it on first use).
+bool MapsLibpq(pid_t pid) {
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.find("/libpq.so") != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST_CASE("Provider start: libpq is loaded when a database is first contacted, not before", "[acceptance]") {
+  TPD_ACC_ONLY();
+  PgServer& pg = Server(17, false);
+  Harness h = Configured(6, /*trace=*/false);
+  // Handshake, GetProviderSchema, ValidateProviderConfig and ConfigureProvider done: no libpq yet.
+  CHECK_FALSE(MapsLibpq(h.process->pid()));
+  ReadOutcome r = ValidateAndRead(*h.client, Config(*h.client, "postgresql", pg.url(), pg.password()));
+  INFO(r.Last().Describe());
+  REQUIRE_FALSE(r.Last().HasError());
+  CHECK(MapsLibpq(h.process->pid()));
 }
 
 TEST_CASE("database_instance: reads version, size and readiness blockers from a replica-level server",

@@ -11,5 +11,5 @@ add_library(tpd_framework STATIC
   ${TPD_FRAMEWORK_DIR}/protocol6.cc
   ${TPD_FRAMEWORK_DIR}/registry.cc
   ${TPD_FRAMEWORK_DIR}/services.cc)
-target_link_libraries(tpd_framework PUBLIC tpd_proto tpd_schema tpd_log tpd_resources gRPC::grpc++)
+target_link_libraries(tpd_framework PUBLIC tpd_proto tpd_schema tpd_log tpd_resources tpd_grpc)
 tpd_warnings(tpd_framework)

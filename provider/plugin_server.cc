@@ -15,12 +15,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 #include <mutex>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
+#include "proto/health.grpc.pb.h"
 #include "proto/plugin.grpc.pb.h"
 #include "provider/log.h"
 #include "provider/tls.h"
@@ -91,6 +92,36 @@ class StdioService final : public plugin::GRPCStdio::Service {
   }
 
  private:
+  ShutdownLatch* const latch_;
+};
+
+// grpc.health.v1.Health: "" (the server) and "plugin" (what go-plugin asks for) are SERVING for the
+// life of the server; any other name is unknown.
+class HealthService final : public grpc::health::v1::Health::Service {
+ public:
+  explicit HealthService(ShutdownLatch* latch) : latch_(latch) {}
+  grpc::Status Check(grpc::ServerContext*, const grpc::health::v1::HealthCheckRequest* req,
+                     grpc::health::v1::HealthCheckResponse* resp) override {
+    if (!Known(req->service())) return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service");
+    resp->set_status(grpc::health::v1::HealthCheckResponse::SERVING);
+    return grpc::Status::OK;
+  }
+  // One message with the status, then the stream stays open (the status never changes while the
+  // server runs) until the client cancels or the server shuts down.
+  grpc::Status Watch(grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* req,
+                     grpc::ServerWriter<grpc::health::v1::HealthCheckResponse>* writer) override {
+    grpc::health::v1::HealthCheckResponse resp;
+    resp.set_status(Known(req->service()) ? grpc::health::v1::HealthCheckResponse::SERVING
+                                          : grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN);
+    if (!writer->Write(resp)) return grpc::Status::OK;
+    while (!ctx->IsCancelled()) {
+      if (latch_->WaitFor(std::chrono::milliseconds(50))) break;
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  static bool Known(const std::string& service) { return service.empty() || service == "plugin"; }
   ShutdownLatch* const latch_;
 };
 
@@ -257,6 +288,23 @@ int ServePlugin(const ProviderServiceFactory& factory, const ServeOptions& optio
   ShutdownLatch latch;
   SignalWatcher signals(/*exit_on_signal=*/options.debug, &latch);
 
+  // Mutual TLS iff Terraform sent its certificate (never in debug mode). OpenSSL's share of the
+  // start (checking that certificate, making our own key and certificate) runs on a second thread
+  // while this one sets up gRPC: OpenSSL's first use is the larger part of the time Terraform waits
+  // for the handshake line. One thread for all of it: two threads initializing OpenSSL at once
+  // contend on its internal locks and take longer than one.
+  std::optional<std::string> client_cert = options.debug ? std::nullopt : env("PLUGIN_CLIENT_CERT");
+  const bool tls = client_cert && !client_cert->empty();
+  std::future<Result<SelfSignedCert>> tls_identity;
+  if (tls) {
+    tls_identity = std::async(std::launch::async, [pem = *client_cert]() -> Result<SelfSignedCert> {
+      if (Result<std::string> der = CertPemToDer(pem); !der.ok()) {
+        return der.status().WithContext("PLUGIN_CLIENT_CERT");
+      }
+      return GenerateSelfSignedCert();
+    });
+  }
+
   int version = options.debug ? options.debug_protocol_version
                               : NegotiateProtocolVersion(env("PLUGIN_PROTOCOL_VERSIONS").value_or(""));
   std::unique_ptr<grpc::Service> provider_service = factory(version);
@@ -269,25 +317,6 @@ int ServePlugin(const ProviderServiceFactory& factory, const ServeOptions& optio
   if (network.empty()) network = "unix";
   if (network != "unix" && network != "tcp") {
     return Fail(Status::InvalidArgument("TPD_PLUGIN_NETWORK must be unix or tcp, got " + network));
-  }
-
-  // Credentials: mutual TLS iff Terraform sent its certificate (never in debug mode).
-  std::shared_ptr<grpc::ServerCredentials> creds;
-  std::string cert_field;
-  std::optional<std::string> client_cert = options.debug ? std::nullopt : env("PLUGIN_CLIENT_CERT");
-  if (client_cert && !client_cert->empty()) {
-    if (Result<std::string> der = CertPemToDer(*client_cert); !der.ok()) {
-      return Fail(der.status().WithContext("PLUGIN_CLIENT_CERT"));
-    }
-    Result<SelfSignedCert> own = GenerateSelfSignedCert();
-    if (!own.ok()) return Fail(own.status());
-    grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    ssl.pem_root_certs = *client_cert;
-    ssl.pem_key_cert_pairs.push_back({own->key_pem, own->cert_pem});
-    creds = grpc::SslServerCredentials(ssl);
-    cert_field = CertHandshakeField(own->cert_der);
-  } else {
-    creds = grpc::InsecureServerCredentials();
   }
 
   std::string address;  // as printed in the handshake
@@ -308,16 +337,29 @@ int ServePlugin(const ProviderServiceFactory& factory, const ServeOptions& optio
 
   ControllerService controller(&latch);
   StdioService stdio(&latch);
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
+  HealthService health(&latch);
+  grpc::ServerBuilder builder;  // initializes gRPC (while the TLS thread works)
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  int bound_port = 0;
-  builder.AddListeningPort(listen_uri, creds, network == "tcp" ? &bound_port : nullptr);
   builder.RegisterService(provider_service.get());
   builder.RegisterService(&controller);
   builder.RegisterService(&stdio);
+  builder.RegisterService(&health);
+
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  std::string cert_field;
+  if (tls) {
+    Result<SelfSignedCert> own = tls_identity.get();
+    if (!own.ok()) return Fail(own.status());
+    grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    ssl.pem_root_certs = *client_cert;
+    ssl.pem_key_cert_pairs.push_back({own->key_pem, own->cert_pem});
+    creds = grpc::SslServerCredentials(ssl);
+    cert_field = CertHandshakeField(own->cert_der);
+  }
+  int bound_port = 0;
+  builder.AddListeningPort(listen_uri, creds, network == "tcp" ? &bound_port : nullptr);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || (network == "tcp" && bound_port == 0)) {
     if (network == "unix") unlink(address.c_str());
@@ -330,10 +372,6 @@ int ServePlugin(const ProviderServiceFactory& factory, const ServeOptions& optio
       return Fail(s);
     }
   }
-  if (grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService()) {
-    health->SetServingStatus("plugin", true);
-  }
-
   if (options.debug) {
     std::string reattach = FormatReattachJson(kProviderAddress, version, static_cast<int>(getpid()), network, address);
     std::string text =

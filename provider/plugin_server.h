@@ -13,8 +13,8 @@
 //   5. serves mutual TLS when PLUGIN_CLIENT_CERT is set (that PEM is the only trusted client
 //      certificate; our own certificate is generated per start), plaintext otherwise;
 //   6. registers the provider service, plugin.GRPCController (Shutdown), plugin.GRPCStdio
-//      (StreamStdio: stays open, sends nothing) and the standard health service with "plugin"
-//      SERVING; message size limits are 256 MiB both ways;
+//      (StreamStdio: stays open, sends nothing) and grpc.health.v1.Health (our own: "" and "plugin"
+//      SERVING); message size limits are 256 MiB both ways;
 //   7. writes the handshake line as the first stdout line, flushes it, then points stdout at
 //      stderr so that stray prints can never reach Terraform's handshake reader;
 //   8. blocks until Shutdown is called, then stops the server (in-flight calls get at most

@@ -62,8 +62,8 @@ Result<SelfSignedCert> GenerateSelfSignedCert(const CertOptions& options) {
   if (options.validity.count() <= 0) return Status::InvalidArgument("certificate validity must be positive");
   ERR_clear_error();
 
-  const char* curve = "P-521";
-  const EVP_MD* digest = EVP_sha512();
+  const char* curve = "P-256";
+  const EVP_MD* digest = EVP_sha256();
   switch (options.curve) {
     case EcCurve::kP256: curve = "P-256"; digest = EVP_sha256(); break;
     case EcCurve::kP384: curve = "P-384"; digest = EVP_sha384(); break;

@@ -6,9 +6,10 @@
 // base64 of the DER). GenerateSelfSignedCert mirrors what go-plugin generates: CN=localhost,
 // O=HashiCorp, SAN DNS:localhost, EKU serverAuth+clientAuth, KeyUsage digitalSignature |
 // keyEncipherment | keyAgreement | keyCertSign, CA=true, positive 128-bit random serial,
-// NotBefore = now - 30 s, NotAfter = now + 262980 h (~30 years), ECDSA P-521 with SHA-512.
-// The same function serves the provider (server identity) and the acceptance client (Terraform's
-// client identity).
+// NotBefore = now - 30 s, NotAfter = now + 262980 h (~30 years). The key is ECDSA P-256 with
+// SHA-256 by default (go-plugin uses P-521; Go's client accepts any of P-256/P-384/P-521, and P-256
+// is several times cheaper to generate and to handshake with, which matters because Terraform waits
+// for every provider start). CertOptions::curve selects P-384 or P-521.
 //
 // Thread-safety: every function may be called concurrently (OpenSSL 3 is thread-safe for these
 // calls). All functions allocate and free their OpenSSL objects internally; nothing is shared.
@@ -34,8 +35,7 @@ struct CertOptions {
   // DNS subjectAltNames; Terraform's client verifies the server against "localhost".
   std::vector<std::string> dns_names = {"localhost"};
   // Key curve; the signature digest follows it (P-256/SHA-256, P-384/SHA-384, P-521/SHA-512).
-  // Default P-521 like go-plugin.
-  EcCurve curve = EcCurve::kP521;
+  EcCurve curve = EcCurve::kP256;
   // NotBefore = now - backdate (tolerates small clock differences). Default 30 s.
   std::chrono::seconds backdate{30};
   // NotAfter = now + validity. Default 262980 h (~30 years), as go-plugin.

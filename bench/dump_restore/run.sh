@@ -5,8 +5,9 @@
 #   bench/dump_restore/run.sh [--driver PATH] [--runs N] [--scale S] [--jobs J]
 #
 # Methods (each run starts from a dropped target database; runs are interleaved A B C D A B C D ...):
-#   ours      tpd-bench-dump-restore --parallelism J   (schema, parallel streamed COPY, post-data
-#             with pg_restore -j J, sequences, row-count verification; no backup, no write freeze)
+#   ours      tpd-bench-dump-restore --parallelism J --block-writes  (write freeze on the source,
+#             schema, parallel streamed COPY, post-data with pg_restore -j J, sequences, row-count
+#             verification; no backup)
 #   ours_text the same with --text (COPY text format for every table; optional, see METHODS)
 #   ours_nofreeze the same with --no-freeze (plain COPY instead of TRUNCATE + COPY FREEZE; optional)
 #   dir       pg_dump -Fd -jJ -f DIR  then  pg_restore -jJ -d target DIR
@@ -89,12 +90,17 @@ check_target() {
 }
 now() { date +%s.%N; }
 
+# ours runs as database_upgrade does by default: writes on the source frozen for the whole copy
+# (cutover.block_writes = true). The source stays read-only after a successful run (as after a real
+# upgrade); it is made writable again after the timing so the next run finds it as before.
 run_ours() {
   reset_target 0
-  local t0; t0=$(now)
+  local t0 t; t0=$(now)
   "$DRIVER" --source "postgres://postgres@127.0.0.1:$P13/bench" --target "postgres://postgres@127.0.0.1:$P17/bench" \
-    --parallelism "$JOBS" $OURS_ARGS --work-dir "$BENCH_DIR/work" >"$BENCH_DIR/ours.last" 2>"$BENCH_DIR/ours.log"
-  echo "$(now) - $t0" | bc
+    --parallelism "$JOBS" --block-writes $OURS_ARGS --work-dir "$BENCH_DIR/work" >"$BENCH_DIR/ours.last" 2>"$BENCH_DIR/ours.log"
+  t=$(echo "$(now) - $t0" | bc)
+  "$PG15/psql" -X -q "$SRC" -c "ALTER SYSTEM RESET default_transaction_read_only" -c "SELECT pg_reload_conf()" >/dev/null
+  echo "$t"
 }
 run_ours_text() { OURS_ARGS="--text $OURS_ARGS" run_ours; }
 run_ours_nofreeze() { OURS_ARGS="--no-freeze $OURS_ARGS" run_ours; }

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "engines/postgres/libpq_lazy.h"
 #include "engines/process.h"
 #include "provider/log.h"
 
@@ -154,6 +155,7 @@ Result<std::unique_ptr<Connection>> Connection::Connect(const ConnInfo& info, co
   keys.push_back(nullptr);
   values.push_back(nullptr);
 
+  TPD_RETURN_IF_ERROR(LoadLibpq());
   PGconn* conn = PQconnectStartParams(keys.data(), values.data(), 0);
   if (conn == nullptr) return Status::Internal("cannot allocate a PostgreSQL connection (out of memory)");
   auto fail = [&](Status s) -> Result<std::unique_ptr<Connection>> {
@@ -473,17 +475,24 @@ Result<bool> Connection::ReadCopyData(std::string* chunk) {
     copy_state_ = CopyState::kNone;
     Status first_error;
     if (n == -2) first_error = ConnectionLost("COPY failed");
+    int64_t rows = -1;
     while (PGresult* r = PQgetResult(conn_)) {
       ResultPtr rp(r);
       auto st = PQresultStatus(r);
       if ((st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) && first_error.ok()) {
         first_error = ErrorFromResult(r, "COPY failed");
       }
+      if (st == PGRES_COMMAND_OK) {
+        const char* tuples = PQcmdTuples(r);
+        int64_t n = 0;
+        if (tuples != nullptr && std::from_chars(tuples, tuples + std::strlen(tuples), n).ec == std::errc()) rows = n;
+      }
     }
     if (!first_error.ok()) {
       if (cancel_sent && first_error.IsCancelled()) return Status::Cancelled("COPY on " + info_.Endpoint() + " was cancelled");
       return first_error;
     }
+    last_copy_out_rows_ = rows;
     return false;
   }
 }

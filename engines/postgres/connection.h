@@ -148,6 +148,9 @@ class Connection {
   // Replaces *chunk with the next piece of data (usually one row) and returns true; returns false
   // (chunk empty) when the COPY has finished successfully. Errors as for queries.
   Result<bool> ReadCopyData(std::string* chunk);
+  // Rows the server sent in the last COPY OUT that finished successfully (its "COPY n" command
+  // tag: every row of the table, or of the query, in the transaction's snapshot); -1 before any.
+  int64_t last_copy_out_rows() const { return last_copy_out_rows_; }
   // Sends the COPY ... FROM STDIN statement. InvalidArgument if it is not a COPY IN statement.
   Status BeginCopyIn(std::string_view copy_sql, const std::vector<Param>& params = {});
   // Sends data (any split; rows may span calls).
@@ -210,6 +213,7 @@ class Connection {
   // Used by the owning thread only.
   std::string last_sqlstate_;
   enum class CopyState { kNone, kOut, kIn } copy_state_ = CopyState::kNone;
+  int64_t last_copy_out_rows_ = -1;
 };
 
 // Streams the result of `copy_out_sql` on `from` (e.g. "COPY public.t TO STDOUT (FORMAT binary)")

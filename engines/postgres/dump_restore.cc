@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -34,6 +35,7 @@ constexpr char kKeySchemasBefore[] = "restore_pre_data.schemas_before";
 constexpr char kKeyExtensionsBefore[] = "restore_pre_data.extensions_before";
 constexpr char kKeyRolesCreated[] = "restore_pre_data.roles_created";
 constexpr char kKeyVerification[] = "verify.lines";
+constexpr char kKeySourceRows[] = "copy_data.source_rows";  // "schema\ttable\trows" lines
 
 // Objects that count as "user objects" in the target database: relations, routines and types
 // outside the system schemas that are not members of an extension.
@@ -399,6 +401,9 @@ Status CopyItem(Connection& src, Connection& tgt, const WorkItem& item, StepCont
   ctx.ReportProgress(rows, bytes - rep_bytes, total_bytes, name);
   {
     std::lock_guard<std::mutex> l(state->mu);
+    int64_t& sent = state->source_rows[{item.schema, item.table}];
+    const int64_t n = src.last_copy_out_rows();
+    sent = (sent < 0 || n < 0) ? -1 : sent + n;  // -1: unknown, verify counts that table itself
     bool found = false;
     for (auto& [t, v] : state->copied) {
       if (t == name) {
@@ -475,6 +480,11 @@ WHERE c.relkind = 'r'
 ORDER BY 3 DESC)sql"));
 
   CopyShared shared;
+  {
+    std::lock_guard<std::mutex> l(state->mu);
+    state->source_rows.clear();
+    state->copied.clear();
+  }
   int64_t total_bytes = 0;
   std::vector<std::string> all_tables;
   for (const auto& row : tables.rows) {
@@ -581,7 +591,31 @@ ORDER BY 3 DESC)sql"));
     std::lock_guard<std::mutex> l(shared.mu);
     if (!shared.first_error.ok()) return shared.first_error;
   }
+  // The source's own count of the rows it sent per table ("COPY n", summed over a table's ranges):
+  // exact row counts of the snapshot, which verify uses as the source side when writes were frozen
+  // before the snapshot (then the snapshot is the source as it stays). Counting them again in verify
+  // would read every source table a second time.
+  std::string lines;
+  {
+    std::lock_guard<std::mutex> l(state->mu);
+    for (const auto& [name, rows] : state->source_rows) {
+      if (rows < 0) continue;
+      lines += name.first + "\t" + name.second + "\t" + std::to_string(rows) + "\n";
+    }
+  }
+  TPD_RETURN_IF_ERROR(ctx.Set(kKeySourceRows, lines));
   return Status::Ok();
+}
+
+// Source row counts saved by copy_data (empty when it did not count).
+std::map<std::pair<std::string, std::string>, int64_t> SavedSourceRows(StepContext& ctx) {
+  std::map<std::pair<std::string, std::string>, int64_t> out;
+  for (const std::string& line : SplitLines(ctx.Get(kKeySourceRows).value_or(""))) {
+    size_t a = line.find('\t'), b = line.rfind('\t');
+    if (a == std::string::npos || b == a) continue;
+    out[{line.substr(0, a), line.substr(a + 1, b - a - 1)}] = std::stoll(line.substr(b + 1));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- the other steps
@@ -676,6 +710,9 @@ std::vector<engines::Step> DumpRestoreSteps(const UpgradeSpec& spec, DumpRestore
                      vo.checksums = sp.verify_checksums;
                      vo.cancel_flag = sp.stop;
                      vo.parallelism = std::max(1, sp.parallelism);
+                     // Counted by copy_data in its snapshot, taken after the write freeze.
+                     const auto source_rows = SavedSourceRows(ctx);
+                     if (sp.block_writes && !source_rows.empty()) vo.source_row_counts = &source_rows;
                      TPD_ASSIGN_OR_RETURN(VerifyReport r, Verify(Src(sp), Tgt(sp), vo));
                      for (const auto& line : r.lines) log::Info("verify: " + line);
                      state->outcome.verification = r.lines;

@@ -35,6 +35,10 @@
 //                     triggers), maintenance_work_mem raised per session.
 //   sync_sequences    sequence positions copied (sequences.h).
 //   verify            verify.h with spec.verify_row_counts / verify_checksums; lines -> outcome.
+//                     With block_writes, the source side of the row counts is what the source
+//                     reported for its COPYs in copy_data (exact counts of the snapshot, which was
+//                     taken after the freeze; scratch "copy_data.source_rows"), so the source is
+//                     not read a second time; the target is always counted anew.
 //   switch            active_url = target URL without password; commits (point of no return): the
 //                     source stays frozen read-only so nothing writes to it by mistake.
 // After switch the old server keeps refusing writes (default_transaction_read_only in its
@@ -50,6 +54,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -95,6 +100,9 @@ struct DumpRestoreState {
   // Rows and bytes copied per table by copy_data ("schema.name" -> totals); guarded by mu.
   std::mutex mu;
   std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> copied;
+  // Rows the source sent per table, {schema, table} -> rows (its COPY's "COPY n", summed over a
+  // table's ranges); guarded by mu.
+  std::map<std::pair<std::string, std::string>, int64_t> source_rows;
 };
 
 // The steps described above for `spec`. `spec` is copied into the steps. `state` is borrowed: it

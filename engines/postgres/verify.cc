@@ -139,9 +139,19 @@ Result<VerifyReport> Verify(const ConnInfo& source, const ConnInfo& target, cons
         };
         auto run = [&]() -> Status {
           Status sa;
-          std::thread other([&] { sa = side(*a, &c.source_rows, &c.source_checksum); });
+          std::thread other;
+          const int64_t* precounted = nullptr;
+          if (options.source_row_counts != nullptr && !options.checksums) {
+            auto it = options.source_row_counts->find({c.schema, c.name});
+            if (it != options.source_row_counts->end()) precounted = &it->second;
+          }
+          if (precounted != nullptr) {
+            c.source_rows = *precounted;
+          } else {
+            other = std::thread([&] { sa = side(*a, &c.source_rows, &c.source_checksum); });
+          }
           Status sb = side(*b, &c.target_rows, &c.target_checksum);
-          other.join();
+          if (other.joinable()) other.join();
           TPD_RETURN_IF_ERROR(sa);
           TPD_RETURN_IF_ERROR(sb);
           if (c.source_rows != c.target_rows) c.match = false;

@@ -27,6 +27,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,12 @@ struct VerifyOptions {
   bool large_objects = true;  // compare large object counts
   // Borrowed; true -> running queries are cancelled and Cancelled returned. nullptr = not used.
   const std::atomic<bool>* cancel_flag = nullptr;
+  // Exact row counts of source tables taken earlier, keyed by {schema, table}: dump_restore passes
+  // the rows the source reported for its COPYs, in a snapshot taken after the write freeze, so
+  // they are the source's counts now. A table listed here is not counted on the source again
+  // (unless checksums are on, which read the source anyway); tables not listed are counted.
+  // Borrowed; may be null.
+  const std::map<std::pair<std::string, std::string>, int64_t>* source_row_counts = nullptr;
   // --- performance ---
   // Tables checked concurrently (connection pairs), >= 1.
   int parallelism = 1;

@@ -87,13 +87,14 @@ TEST_CASE("GenerateSelfSignedCert: certificate has go-plugin's AutoMTLS properti
     CHECK(days >= 29 * 365);
     CHECK(days <= 31 * 365);
   }
-  SECTION("ECDSA P-521 key that matches and self-signs the certificate") {
+  SECTION("ECDSA P-256 key (the default) that matches and self-signs the certificate") {
     EVP_PKEY* pub = X509_get0_pubkey(x.get());
     REQUIRE(pub != nullptr);
     char group[64] = {0};
     size_t len = 0;
     REQUIRE(EVP_PKEY_get_group_name(pub, group, sizeof group, &len) == 1);
-    CHECK(std::string(group) == "secp521r1");
+    CHECK(std::string(group) == "prime256v1");
+    CHECK(X509_get_signature_nid(x.get()) == NID_ecdsa_with_SHA256);
     CHECK(X509_verify(x.get(), pub) == 1);
 
     BIO* bio = BIO_new_mem_buf(gen->key_pem.data(), static_cast<int>(gen->key_pem.size()));
@@ -147,7 +148,7 @@ TEST_CASE("GenerateSelfSignedCert: every call makes a new key and serial", "[pro
 
 TEST_CASE("GenerateSelfSignedCert: honours curve and name options", "[provider]") {
   CertOptions o;
-  o.curve = EcCurve::kP256;
+  o.curve = EcCurve::kP521;  // go-plugin's curve
   o.dns_names = {"localhost", "example.test"};
   Result<SelfSignedCert> gen = GenerateSelfSignedCert(o);
   REQUIRE(gen.ok());
@@ -155,7 +156,8 @@ TEST_CASE("GenerateSelfSignedCert: honours curve and name options", "[provider]"
   char group[64] = {0};
   size_t len = 0;
   REQUIRE(EVP_PKEY_get_group_name(X509_get0_pubkey(x.get()), group, sizeof group, &len) == 1);
-  CHECK(std::string(group) == "prime256v1");
+  CHECK(std::string(group) == "secp521r1");
+  CHECK(X509_get_signature_nid(x.get()) == NID_ecdsa_with_SHA512);
   CHECK(DnsNames(x.get()) == std::vector<std::string>{"localhost", "example.test"});
 
   CertOptions bad;
