@@ -34,17 +34,20 @@ TEST_CASE("StreamCopy: moves a table from PostgreSQL 13 to 17 without a file", "
   REQUIRE(from.ok());
   REQUIRE(to.ok());
 
+  CHECK((*from)->last_copy_out_rows() == -1);
   SECTION("text format") {
     auto stats = pg::StreamCopy(**from, "COPY public.items TO STDOUT", **to, "COPY public.items FROM STDIN");
     REQUIRE(stats.ok());
     CHECK(stats->rows == 5000);
     CHECK(stats->bytes > 5000 * 10);
+    CHECK((*from)->last_copy_out_rows() == 5000);  // the source's own "COPY n"
   }
   SECTION("binary format, through a query") {
     auto stats = pg::StreamCopy(**from, "COPY (SELECT * FROM items ORDER BY id) TO STDOUT (FORMAT binary)", **to,
                                 "COPY items FROM STDIN (FORMAT binary)");
     REQUIRE(stats.ok());
     CHECK(stats->rows == 5000);
+    CHECK((*from)->last_copy_out_rows() == 5000);
   }
   auto want = src->Query(kChecksum);
   auto got = dst->Query(kChecksum);
