@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "engines/postgres/backup.h"
 #include "engines/postgres/connection.h"
 #include "engines/postgres/freeze.h"
@@ -35,7 +37,7 @@ constexpr char kKeySchemasBefore[] = "restore_pre_data.schemas_before";
 constexpr char kKeyExtensionsBefore[] = "restore_pre_data.extensions_before";
 constexpr char kKeyRolesCreated[] = "restore_pre_data.roles_created";
 constexpr char kKeyVerification[] = "verify.lines";
-constexpr char kKeySourceRows[] = "copy_data.source_rows";  // "schema\ttable\trows" lines
+constexpr char kKeySourceRows[] = "copy_data.source_rows";  // JSON [[schema, table, rows], ...]
 
 // Objects that count as "user objects" in the target database: relations, routines and types
 // outside the system schemas that are not members of an extension.
@@ -595,25 +597,30 @@ ORDER BY 3 DESC)sql"));
   // exact row counts of the snapshot, which verify uses as the source side when writes were frozen
   // before the snapshot (then the snapshot is the source as it stays). Counting them again in verify
   // would read every source table a second time.
-  std::string lines;
+  // JSON, because schema and table names may hold any character.
+  nlohmann::json saved = nlohmann::json::array();
   {
     std::lock_guard<std::mutex> l(state->mu);
     for (const auto& [name, rows] : state->source_rows) {
-      if (rows < 0) continue;
-      lines += name.first + "\t" + name.second + "\t" + std::to_string(rows) + "\n";
+      if (rows >= 0) saved.push_back({name.first, name.second, rows});
     }
   }
-  TPD_RETURN_IF_ERROR(ctx.Set(kKeySourceRows, lines));
+  TPD_RETURN_IF_ERROR(ctx.Set(kKeySourceRows, saved.dump()));
   return Status::Ok();
 }
 
-// Source row counts saved by copy_data (empty when it did not count).
+// Source row counts saved by copy_data; empty when there are none (or they do not parse: then
+// verify counts the source itself).
 std::map<std::pair<std::string, std::string>, int64_t> SavedSourceRows(StepContext& ctx) {
   std::map<std::pair<std::string, std::string>, int64_t> out;
-  for (const std::string& line : SplitLines(ctx.Get(kKeySourceRows).value_or(""))) {
-    size_t a = line.find('\t'), b = line.rfind('\t');
-    if (a == std::string::npos || b == a) continue;
-    out[{line.substr(0, a), line.substr(a + 1, b - a - 1)}] = std::stoll(line.substr(b + 1));
+  nlohmann::json saved = nlohmann::json::parse(ctx.Get(kKeySourceRows).value_or(""), nullptr,
+                                               /*allow_exceptions=*/false);
+  if (!saved.is_array()) return out;
+  for (const auto& e : saved) {
+    if (!e.is_array() || e.size() != 3 || !e[0].is_string() || !e[1].is_string() || !e[2].is_number_integer()) {
+      return {};
+    }
+    out[{e[0].get<std::string>(), e[1].get<std::string>()}] = e[2].get<int64_t>();
   }
   return out;
 }
@@ -710,7 +717,8 @@ std::vector<engines::Step> DumpRestoreSteps(const UpgradeSpec& spec, DumpRestore
                      vo.checksums = sp.verify_checksums;
                      vo.cancel_flag = sp.stop;
                      vo.parallelism = std::max(1, sp.parallelism);
-                     // Counted by copy_data in its snapshot, taken after the write freeze.
+                     // The source side: what the source sent in copy_data, in a snapshot taken
+                     // after the write freeze (so the source still holds exactly that).
                      const auto source_rows = SavedSourceRows(ctx);
                      if (sp.block_writes && !source_rows.empty()) vo.source_row_counts = &source_rows;
                      TPD_ASSIGN_OR_RETURN(VerifyReport r, Verify(Src(sp), Tgt(sp), vo));
