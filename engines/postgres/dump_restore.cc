@@ -696,7 +696,14 @@ std::vector<engines::Step> DumpRestoreSteps(const UpgradeSpec& spec, DumpRestore
   steps.push_back({std::string(kRestorePostData),
                    [sp](StepContext& ctx) -> Status {
                      TPD_ASSIGN_OR_RETURN(int major, ProbeServerMajor(Src(sp), sp.stop));
-                     return RestorePostData(Tgt(sp), SchemaDumpPath(ctx), SchemaOpts(sp, major));
+                     TPD_RETURN_IF_ERROR(RestorePostData(Tgt(sp), SchemaDumpPath(ctx), SchemaOpts(sp, major)));
+                     // A restored database has no planner statistics; gather them now (sampled,
+                     // as autovacuum would within a minute) so the first queries after the switch
+                     // do not run on guesses.
+                     TPD_ASSIGN_OR_RETURN(auto t, Connection::Connect(Tgt(sp), Opts(sp)));
+                     TPD_RETURN_IF_ERROR(t->Exec("ANALYZE").WithContext("ANALYZE on the target"));
+                     log::Info("planner statistics gathered on the target", {{"target", Tgt(sp).Redacted()}});
+                     return Status::Ok();
                    },
                    nullptr, true, false});
 

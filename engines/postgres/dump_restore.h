@@ -32,7 +32,8 @@
 //                     (their GRANTs and comments are not). Progress: bytes per table while
 //                     copying, rows when a table is done. Re-run: truncates the target tables first.
 //   restore_post_data pg_restore --section=post-data -j parallelism (indexes, constraints,
-//                     triggers), maintenance_work_mem raised per session.
+//                     triggers), maintenance_work_mem raised per session; then ANALYZE of the
+//                     target database (a restore has no planner statistics).
 //   sync_sequences    sequence positions copied (sequences.h).
 //   verify            verify.h with spec.verify_row_counts / verify_checksums; lines -> outcome.
 //                     With block_writes, the source side of the row counts is what the source

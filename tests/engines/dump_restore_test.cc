@@ -134,6 +134,8 @@ TEST_CASE("DumpRestoreSteps: copies a 13 database into 17 whole and leaves the s
   CHECK(One(*dst, "SELECT count(*) FROM accounts") == "100000");
   CHECK(One(*dst, "SELECT count(*) FROM events") == "20000");
   CHECK(One(*dst, "SELECT attrs -> 'k' FROM accounts WHERE id = 77") == "77");
+  // Planner statistics were gathered before the switch.
+  CHECK(One(*dst, "SELECT count(*) > 0 FROM pg_stats WHERE schemaname = 'public' AND tablename = 'accounts'") == "t");
   // Schema pieces: index, FK, view, extension, role ownership.
   CHECK(One(*dst, "SELECT count(*) FROM pg_indexes WHERE indexname = 'events_kind'") == "1");
   CHECK(One(*dst, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'events'::regclass") == "1");
