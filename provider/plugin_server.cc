@@ -56,6 +56,13 @@ class ShutdownLatch {
     std::unique_lock<std::mutex> lock(mu_);
     return cv_.wait_for(lock, d, [&] { return triggered_; });
   }
+  // Blocks a streaming handler until shutdown or until its client goes away (polled, because a
+  // cancelled call does not wake the latch).
+  void WaitUntilTriggeredOrCancelled(grpc::ServerContext* ctx) {
+    while (!ctx->IsCancelled()) {
+      if (WaitFor(std::chrono::milliseconds(50))) return;
+    }
+  }
 
  private:
   std::mutex mu_;
@@ -82,12 +89,10 @@ class StdioService final : public plugin::GRPCStdio::Service {
  public:
   explicit StdioService(ShutdownLatch* latch) : latch_(latch) {}
   // Our logs go to stderr directly, so the stream carries nothing; it stays open until shutdown
-  // or until the client goes away (polled, because a cancelled call does not wake the latch).
+  // or until the client goes away.
   grpc::Status StreamStdio(grpc::ServerContext* ctx, const google::protobuf::Empty*,
                            grpc::ServerWriter<plugin::StdioData>*) override {
-    while (!ctx->IsCancelled()) {
-      if (latch_->WaitFor(std::chrono::milliseconds(50))) break;
-    }
+    latch_->WaitUntilTriggeredOrCancelled(ctx);
     return grpc::Status::OK;
   }
 
@@ -113,10 +118,7 @@ class HealthService final : public grpc::health::v1::Health::Service {
     grpc::health::v1::HealthCheckResponse resp;
     resp.set_status(Known(req->service()) ? grpc::health::v1::HealthCheckResponse::SERVING
                                           : grpc::health::v1::HealthCheckResponse::SERVICE_UNKNOWN);
-    if (!writer->Write(resp)) return grpc::Status::OK;
-    while (!ctx->IsCancelled()) {
-      if (latch_->WaitFor(std::chrono::milliseconds(50))) break;
-    }
+    if (writer->Write(resp)) latch_->WaitUntilTriggeredOrCancelled(ctx);
     return grpc::Status::OK;
   }
 

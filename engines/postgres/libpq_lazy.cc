@@ -108,8 +108,8 @@ bool LibpqLoaded() { return g_loaded.load(std::memory_order_acquire); }
 
 }  // namespace tpd::engines::postgres
 
-// The forwarding functions: libpq-fe.h's declarations, defined here. `fallback` is what a call
-// returns when libpq could not be loaded (only reachable for the entry points and null cleanups).
+// The forwarding functions: libpq-fe.h's declarations, defined here. The value after `:` is what a
+// call returns when libpq could not be loaded (only reachable for the entry points and null cleanups).
 using tpd::engines::postgres::GetApi;
 
 extern "C" int PQcancel(PGcancel* cancel, char* errbuf, int errbufsize) {
