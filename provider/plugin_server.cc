@@ -20,10 +20,12 @@
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/server_posix.h>
 
 #include "proto/health.grpc.pb.h"
 #include "proto/plugin.grpc.pb.h"
 #include "provider/log.h"
+#include "provider/plugin_listener.h"
 #include "provider/tls.h"
 
 namespace tpd::provider {
@@ -244,24 +246,6 @@ Status ApplySocketGroup(const std::string& path, const std::string& group) {
   return Status::Ok();
 }
 
-// First port in range that we can bind on 127.0.0.1 right now. gRPC binds it moments later
-// (SO_REUSEPORT disabled there, so a port taken in between fails loudly instead of being shared).
-Result<int> FindFreePort(const PortRange& range) {
-  for (int port = range.min; port <= range.max; ++port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return Status::Unavailable(std::string("socket: ") + std::strerror(errno));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    close(fd);
-    if (ok) return port;
-  }
-  return Status::Unavailable("no free TCP port on 127.0.0.1 in [" + std::to_string(range.min) + ", " +
-                             std::to_string(range.max) + "]");
-}
-
 int Fail(const Status& s) {
   log::Error("plugin server failed to start", {{"error", s.message()}});
   return 1;
@@ -290,20 +274,22 @@ int ServePlugin(const ProviderServiceFactory& factory, const ServeOptions& optio
   ShutdownLatch latch;
   SignalWatcher signals(/*exit_on_signal=*/options.debug, &latch);
 
-  // Mutual TLS iff Terraform sent its certificate (never in debug mode). OpenSSL's share of the
-  // start (checking that certificate, making our own key and certificate) runs on a second thread
-  // while this one sets up gRPC: OpenSSL's first use is the larger part of the time Terraform waits
-  // for the handshake line. One thread for all of it: two threads initializing OpenSSL at once
-  // contend on its internal locks and take longer than one.
+  // Mutual TLS iff Terraform sent its certificate (never in debug mode). Our key and certificate
+  // are made on a second thread while this one sets up the listener and gRPC; the handshake line
+  // waits only for the certificate. The TLS context (which parses Terraform's certificate) is made
+  // after the line is printed, while Terraform connects (plugin_listener.h). One thread for
+  // OpenSSL until then: two threads initializing OpenSSL at once contend on its internal locks
+  // and take longer than one.
   std::optional<std::string> client_cert = options.debug ? std::nullopt : env("PLUGIN_CLIENT_CERT");
   const bool tls = client_cert && !client_cert->empty();
   std::future<Result<SelfSignedCert>> tls_identity;
   if (tls) {
-    tls_identity = std::async(std::launch::async, [pem = *client_cert]() -> Result<SelfSignedCert> {
-      if (Result<std::string> der = CertPemToDer(pem); !der.ok()) {
-        return der.status().WithContext("PLUGIN_CLIENT_CERT");
-      }
-      return GenerateSelfSignedCert();
+    if (Status s = CheckCertificatePem(*client_cert); !s.ok()) return Fail(s.WithContext("PLUGIN_CLIENT_CERT"));
+    InitTransportOpenSsl();
+    tls_identity = std::async(std::launch::async, [] {
+      CertOptions cert;
+      cert.pem = false;
+      return GenerateSelfSignedCert(cert);
     });
   }
 
@@ -321,21 +307,29 @@ int ServePlugin(const ProviderServiceFactory& factory, const ServeOptions& optio
     return Fail(Status::InvalidArgument("TPD_PLUGIN_NETWORK must be unix or tcp, got " + network));
   }
 
-  std::string address;  // as printed in the handshake
-  std::string listen_uri;
+  Result<ListeningSocket> socket = Status::Unavailable("no listener");
   if (network == "unix") {
-    Result<std::string> path = ReserveSocketPath(UnixSocketSettingsFromEnv(env));
+    UnixSocketSettings settings = UnixSocketSettingsFromEnv(env);
+    Result<std::string> path = ReserveSocketPath(settings);
     if (!path.ok()) return Fail(path.status());
-    address = *path;
-    listen_uri = "unix:" + address;
+    socket = ListenUnix(*path);
+    if (!socket.ok()) return Fail(socket.status());
+    if (Status s = ApplySocketGroup(socket->address, settings.group); !s.ok()) {
+      close(socket->fd);
+      unlink(socket->address.c_str());
+      return Fail(s);
+    }
   } else {
     Result<PortRange> range = PortRangeFromEnv(env);
     if (!range.ok()) return Fail(range.status());
-    Result<int> port = FindFreePort(*range);
-    if (!port.ok()) return Fail(port.status());
-    address = "127.0.0.1:" + std::to_string(*port);
-    listen_uri = address;
+    socket = ListenTcp(*range);
+    if (!socket.ok()) return Fail(socket.status());
   }
+  const std::string address = socket->address;  // as printed in the handshake
+  auto close_listener = [&] {
+    close(socket->fd);
+    if (network == "unix") unlink(address.c_str());
+  };
 
   ControllerService controller(&latch);
   StdioService stdio(&latch);
@@ -343,37 +337,34 @@ int ServePlugin(const ProviderServiceFactory& factory, const ServeOptions& optio
   grpc::ServerBuilder builder;  // initializes gRPC (while the TLS thread works)
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(provider_service.get());
   builder.RegisterService(&controller);
   builder.RegisterService(&stdio);
   builder.RegisterService(&health);
+  // No listening port: connections come from our listener (AddInsecureChannelFromFd).
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) {
+    close_listener();
+    return Fail(Status::Unavailable("gRPC server could not start"));
+  }
+  auto stop_server = [&] {
+    server->Shutdown(std::chrono::system_clock::now() + options.grace);
+    server->Wait();
+  };
 
-  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  std::optional<SelfSignedCert> own;
   std::string cert_field;
   if (tls) {
-    Result<SelfSignedCert> own = tls_identity.get();
-    if (!own.ok()) return Fail(own.status());
-    grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    ssl.pem_root_certs = *client_cert;
-    ssl.pem_key_cert_pairs.push_back({own->key_pem, own->cert_pem});
-    creds = grpc::SslServerCredentials(ssl);
+    Result<SelfSignedCert> made = tls_identity.get();
+    if (!made.ok()) {
+      stop_server();
+      close_listener();
+      return Fail(made.status());
+    }
+    own = std::move(*made);
     cert_field = CertHandshakeField(own->cert_der);
   }
-  int bound_port = 0;
-  builder.AddListeningPort(listen_uri, creds, network == "tcp" ? &bound_port : nullptr);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || (network == "tcp" && bound_port == 0)) {
-    if (network == "unix") unlink(address.c_str());
-    return Fail(Status::Unavailable("gRPC server could not listen on " + listen_uri));
-  }
-  if (network == "unix") {
-    if (Status s = ApplySocketGroup(address, UnixSocketSettingsFromEnv(env).group); !s.ok()) {
-      server->Shutdown();
-      unlink(address.c_str());
-      return Fail(s);
-    }
-  }
+
   if (options.debug) {
     std::string reattach = FormatReattachJson(kProviderAddress, version, static_cast<int>(getpid()), network, address);
     std::string text =
@@ -401,9 +392,23 @@ int ServePlugin(const ProviderServiceFactory& factory, const ServeOptions& optio
                {{"network", network}, {"address", address}, {"protocol", version}, {"tls", !cert_field.empty()}});
   }
 
+  std::shared_ptr<SSL_CTX> tls_context;
+  if (tls) {
+    Result<std::shared_ptr<SSL_CTX>> made = NewServerTlsContext(*own, *client_cert);
+    if (!made.ok()) {
+      stop_server();
+      close_listener();
+      return Fail(made.status().WithContext("PLUGIN_CLIENT_CERT"));
+    }
+    tls_context = *made;
+  }
+  PluginListener listener(socket->fd, tls_context,
+                          [&server](int fd) { grpc::AddInsecureChannelFromFd(server.get(), fd); });
+
   latch.Wait();
-  server->Shutdown(std::chrono::system_clock::now() + options.grace);
-  server->Wait();
+  listener.StopAccepting();
+  stop_server();  // in-flight calls get options.grace; the relays carry gRPC's goodbye to clients
+  listener.Stop();
   if (network == "unix") unlink(address.c_str());
   if (int n = g_ignored_interrupts.load(); n > 0) log::Debug("interrupts ignored", {{"count", n}});
   server.reset();

@@ -9,9 +9,11 @@
 //      tfplugin5/tfplugin6 Provider service;
 //   4. listens on a unix socket (PLUGIN_UNIX_SOCKET_DIR, else $TMPDIR, else /tmp) or, with
 //      TPD_PLUGIN_NETWORK=tcp, on 127.0.0.1 at the first free port in [PLUGIN_MIN_PORT,
-//      PLUGIN_MAX_PORT];
+//      PLUGIN_MAX_PORT]; the socket is ours (provider/plugin_listener.h), and gRPC, started
+//      without a port of its own, gets each connection as a plaintext stream;
 //   5. serves mutual TLS when PLUGIN_CLIENT_CERT is set (that PEM is the only trusted client
-//      certificate; our own certificate is generated per start), plaintext otherwise;
+//      certificate; our own certificate is generated per start; the listener terminates TLS),
+//      plaintext otherwise;
 //   6. registers the provider service, plugin.GRPCController (Shutdown), plugin.GRPCStdio
 //      (StreamStdio: stays open, sends nothing) and grpc.health.v1.Health (our own: "" and "plugin"
 //      SERVING); message size limits are 256 MiB both ways;
@@ -66,7 +68,9 @@ struct ServeOptions {
 // Returns the process exit code: 0 after a requested shutdown; 1 when the cookie is missing (not in
 // debug mode), the environment is invalid (bad port range, unparsable PLUGIN_CLIENT_CERT), the
 // factory returns nullptr, TLS setup fails, or the listener cannot be created. Every failure is
-// explained on stderr (hclog JSON line, or the plain cookie message).
+// explained on stderr (hclog JSON line, or the plain cookie message). PLUGIN_CLIENT_CERT is checked
+// for shape before the handshake line and parsed fully right after it (while Terraform connects):
+// a well-formed block OpenSSL still refuses ends the process after the line was printed.
 // REQUIRES: `factory` is callable. Must not be called concurrently with itself.
 int ServePlugin(const ProviderServiceFactory& factory, const ServeOptions& options = {});
 

@@ -16,7 +16,10 @@
 #ifndef TPD_PROVIDER_TLS_H_
 #define TPD_PROVIDER_TLS_H_
 
+#include <openssl/types.h>
+
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +27,20 @@
 #include "schema/status.h"
 
 namespace tpd::provider {
+
+// Initializes OpenSSL for the plugin transport. Call once, before any other OpenSSL use in the
+// process (ServePlugin does, before its TLS thread starts); later calls do nothing.
+//
+// When the binary carries its own copy of OpenSSL (TPD_PRIVATE_OPENSSL: the default static build,
+// see tpd_openssl in the root CMakeLists.txt), that copy is initialized without reading openssl.cnf,
+// without loading error strings and with a Hash_DRBG random generator (tls.cc says why): together
+// ~2.5 ms of OpenSSL's first use, and Terraform waits for every provider start. Nothing in
+// openssl.cnf concerns this private channel, whose peer certificate is pinned (a Go provider
+// ignores openssl.cnf too). OpenSSL's errors then read "error:<code>:lib(<n>)::reason(<n>)";
+// `openssl errstr <code>` decodes them. Database connections are not affected: libpq brings the
+// system's shared OpenSSL, which reads its configuration as usual. With a shared OpenSSL
+// (TPD_STATIC_GRPC=OFF) this is a plain default initialization, because libpq then shares it.
+void InitTransportOpenSsl();
 
 enum class EcCurve { kP256, kP384, kP521 };
 
@@ -40,13 +57,17 @@ struct CertOptions {
   std::chrono::seconds backdate{30};
   // NotAfter = now + validity. Default 262980 h (~30 years), as go-plugin.
   std::chrono::hours validity{262980};
+  // Also produce cert_pem and key_pem (the plugin server needs neither). Default true.
+  bool pem = true;
 };
 
-// A freshly generated identity. cert_der is the DER of the certificate in cert_pem.
+// A freshly generated identity. cert_der is the DER of the certificate in cert_pem; key is the
+// private key as an OpenSSL object (for NewServerTlsContext, without a PEM round trip).
 struct SelfSignedCert {
-  std::string cert_pem;  // one "CERTIFICATE" PEM block, '\n' line ends
-  std::string key_pem;   // PKCS#8 "PRIVATE KEY" PEM block; secret: never log it
+  std::string cert_pem;  // one "CERTIFICATE" PEM block, '\n' line ends; empty unless CertOptions::pem
+  std::string key_pem;   // PKCS#8 "PRIVATE KEY" PEM block, same condition; secret: never log it
   std::string cert_der;  // raw DER bytes
+  std::shared_ptr<EVP_PKEY> key;
 };
 
 // Generates a new ECDSA key and a self-signed certificate as described at the top of this file.
@@ -54,6 +75,18 @@ struct SelfSignedCert {
 // when `options` has no DNS name or a non-positive validity. Blocks for a few milliseconds (key
 // generation); does no I/O.
 Result<SelfSignedCert> GenerateSelfSignedCert(const CertOptions& options = {});
+
+// The TLS server side of the plugin transport (used by provider/plugin_listener.h): presents `own`,
+// TLS 1.2 or 1.3, requires a client certificate and trusts exactly one, `client_cert_pem` (what
+// Terraform passed in PLUGIN_CLIENT_CERT; P-521/SHA-512 as Terraform makes it verifies), selects
+// ALPN "h2" (grpc-go refuses a connection without it), no session resumption. InvalidArgument
+// when `client_cert_pem` holds no certificate, Internal when OpenSSL fails.
+Result<std::shared_ptr<SSL_CTX>> NewServerTlsContext(const SelfSignedCert& own, std::string_view client_cert_pem);
+
+// A quick structural check of PLUGIN_CLIENT_CERT that needs no OpenSSL (ServePlugin runs it before
+// the handshake line, NewServerTlsContext parses the certificate fully afterwards): a CERTIFICATE
+// PEM block whose base64 body decodes to exactly one DER SEQUENCE. InvalidArgument otherwise.
+Status CheckCertificatePem(std::string_view pem);
 
 // Converts the first CERTIFICATE block of `pem` to DER. InvalidArgument when no certificate parses.
 Result<std::string> CertPemToDer(std::string_view pem);

@@ -1,15 +1,17 @@
 // tpd-bench-plugin: what a Terraform user waits for, measured over repeated runs.
 //
-//   handshake_ms   fork+exec of the provider -> handshake line read from its stdout (AutoMTLS on,
+//   handshake_ms   start of the provider (posix_spawn as Go does; --fork: fork+exec) -> handshake
+//                  line read from its stdout (AutoMTLS on,
 //                  so the provider's own key and certificate generation is included, as with
 //                  Terraform). The client certificate is made before the clock starts.
 //   schema_ms      one GetProviderSchema round trip on an established mTLS connection.
 //   rss_mb         the provider's peak resident set (VmHWM) after one ReadDataSource of
 //                  database_instance against a real PostgreSQL server.
 //
-// Usage: tpd-bench-plugin --provider PATH [--runs N] [--pg-major 17]
+// Usage: tpd-bench-plugin --provider PATH [--runs N] [--pg-major 17] [--fork]
 // Prints one line per run and the medians, as JSON on the last line.
 #include <fcntl.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,7 +42,7 @@ double Median(std::vector<double> v) {
 }
 
 // Launches the provider with Terraform's environment and returns ms until the handshake line.
-double HandshakeOnce(const std::string& binary, const std::string& client_pem) {
+double HandshakeOnce(const std::string& binary, const std::string& client_pem, bool use_fork) {
   int out[2];
   if (pipe(out) != 0) return -1;
   std::string cookie = std::string(acc::kMagicCookieKey) + "=" + acc::kMagicCookieValue;
@@ -58,14 +60,33 @@ double HandshakeOnce(const std::string& binary, const std::string& client_pem) {
   std::vector<char*> argv = {const_cast<char*>(binary.c_str()), nullptr};
 
   auto t0 = Clock::now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], 1);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 2);
+  // Default: posix_spawn, as Go's os/exec starts Terraform's providers (clone with
+  // CLONE_VM|CLONE_VFORK). --fork: fork()+execve(), which adds the copy of this process's page
+  // tables and its copy-on-write faults to every measurement (the first two sessions' numbers).
+  pid_t pid = -1;
+  if (use_fork) {
+    pid = fork();
+    if (pid == 0) {
+      dup2(out[1], 1);
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, 2);
+      close(out[0]);
+      execve(binary.c_str(), argv.data(), envp.data());
+      _exit(127);
+    }
+  } else {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0) pid = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  if (pid < 0) {
     close(out[0]);
-    execve(binary.c_str(), argv.data(), envp.data());
-    _exit(127);
+    close(out[1]);
+    return -1;
   }
   close(out[1]);
   std::string line;
@@ -99,13 +120,15 @@ int main(int argc, char** argv) {
   std::string binary;
   int runs = 20;
   int pg_major = 17;
+  bool use_fork = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--provider" && i + 1 < argc) binary = argv[++i];
     else if (a == "--runs" && i + 1 < argc) runs = std::atoi(argv[++i]);
     else if (a == "--pg-major" && i + 1 < argc) pg_major = std::atoi(argv[++i]);
+    else if (a == "--fork") use_fork = true;
     else {
-      std::cerr << "usage: tpd-bench-plugin --provider PATH [--runs N] [--pg-major 17]\n";
+      std::cerr << "usage: tpd-bench-plugin --provider PATH [--runs N] [--pg-major 17] [--fork]\n";
       return 1;
     }
   }
@@ -127,7 +150,7 @@ int main(int argc, char** argv) {
 
   std::vector<double> handshake, schema, rss;
   for (int r = 0; r < runs; ++r) {
-    double hs = HandshakeOnce(binary, cert->cert_pem);
+    double hs = HandshakeOnce(binary, cert->cert_pem, use_fork);
     if (hs < 0) {
       std::cerr << "handshake failed\n";
       return 1;

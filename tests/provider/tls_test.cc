@@ -165,6 +165,56 @@ TEST_CASE("GenerateSelfSignedCert: honours curve and name options", "[provider]"
   CHECK(GenerateSelfSignedCert(bad).status().IsInvalidArgument());
 }
 
+TEST_CASE("GenerateSelfSignedCert: without PEM, DER and key only", "[provider]") {
+  CertOptions options;
+  options.pem = false;
+  Result<SelfSignedCert> gen = GenerateSelfSignedCert(options);
+  REQUIRE(gen.ok());
+  CHECK(gen->cert_pem.empty());
+  CHECK(gen->key_pem.empty());
+  X509Ptr x = ParseDer(gen->cert_der);
+  REQUIRE(x);
+  REQUIRE(gen->key);
+  CHECK(X509_verify(x.get(), gen->key.get()) == 1);
+}
+
+TEST_CASE("CheckCertificatePem: accepts one well-formed certificate block and nothing else", "[provider]") {
+  Result<SelfSignedCert> gen = GenerateSelfSignedCert();
+  REQUIRE(gen.ok());
+  CHECK(CheckCertificatePem(gen->cert_pem).ok());
+  CHECK(CheckCertificatePem("leading text\r\n" + gen->cert_pem + "trailing text").ok());
+
+  std::string pem = gen->cert_pem;
+  CHECK(CheckCertificatePem("not a certificate").IsInvalidArgument());
+  CHECK(CheckCertificatePem(gen->key_pem).IsInvalidArgument());  // a PRIVATE KEY block
+  std::string no_end = pem.substr(0, pem.find("-----END"));
+  CHECK(CheckCertificatePem(no_end).IsInvalidArgument());
+  std::string bad_base64 = pem;
+  bad_base64[40] = '*';
+  CHECK(CheckCertificatePem(bad_base64).IsInvalidArgument());
+  // A body that is base64 but not one DER SEQUENCE spanning it: drop the last 4 characters
+  // (3 bytes) of the body.
+  size_t end = pem.find("\n-----END");
+  std::string truncated = pem.substr(0, end - 4) + pem.substr(end);
+  CHECK(CheckCertificatePem(truncated).IsInvalidArgument());
+  CHECK(CheckCertificatePem("-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n").ok());  // 30 00
+  CHECK(CheckCertificatePem("-----BEGIN CERTIFICATE-----\nMQA=\n-----END CERTIFICATE-----\n").IsInvalidArgument());
+}
+
+TEST_CASE("NewServerTlsContext: needs a parsable client certificate and a complete identity", "[provider]") {
+  Result<SelfSignedCert> own = GenerateSelfSignedCert();
+  REQUIRE(own.ok());
+  Result<SelfSignedCert> client = GenerateSelfSignedCert();
+  REQUIRE(client.ok());
+  CHECK(NewServerTlsContext(*own, client->cert_pem).ok());
+  CHECK(NewServerTlsContext(*own, "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n")
+            .status()
+            .IsInvalidArgument());
+  SelfSignedCert keyless = *own;
+  keyless.key.reset();
+  CHECK(NewServerTlsContext(keyless, client->cert_pem).status().IsInvalidArgument());
+}
+
 TEST_CASE("CertPemToDer: rejects text without a certificate", "[provider]") {
   CHECK(CertPemToDer("not a certificate").status().IsInvalidArgument());
   CHECK(CertDerToPem("\x30\x03garbage").status().IsInvalidArgument());
