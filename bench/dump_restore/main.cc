@@ -4,6 +4,7 @@
 //                          [--block-writes] [--backup] [--checksums] [--no-verify] [--chunk-mb N]
 //                          [--text]   (COPY in text format for every table)
 //                          [--no-freeze] (plain COPY, without TRUNCATE + COPY FREEZE)
+//                          [--keep-char-padding] (char(n) columns sent with their trailing blanks)
 //
 // Passwords come from the environment (TPD_SOURCE_PASSWORD, TPD_TARGET_PASSWORD), never argv.
 // Prints one line "seconds=<wall> <step>=<seconds>... driver_cpu_user=<s> driver_cpu_sys=<s>" on success;
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
     else if (a == "--no-verify") spec.verify_row_counts = false;
     else if (a == "--text") state.copy_options.binary = false;
     else if (a == "--no-freeze") state.copy_options.freeze = false;
+    else if (a == "--keep-char-padding") state.copy_options.trim_char_padding = false;
     else if (a == "--chunk-mb") state.copy_options.chunk_bytes = std::stoll(next()) << 20;
     else {
       std::cerr << "unknown argument " << a << "\n";

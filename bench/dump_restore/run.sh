@@ -10,6 +10,7 @@
 #             verification; no backup)
 #   ours_text the same with --text (COPY text format for every table; optional, see METHODS)
 #   ours_nofreeze the same with --no-freeze (plain COPY instead of TRUNCATE + COPY FREEZE; optional)
+#   ours_padded the same with --keep-char-padding (char(n) sent with its trailing blanks; optional)
 #   dir       pg_dump -Fd -jJ -f DIR  then  pg_restore -jJ -d target DIR
 #   pipe      pg_dump src | psql target
 #   pgcopydb  pgcopydb clone --table-jobs J --index-jobs J --dir DIR   (as the unprivileged user)
@@ -104,6 +105,7 @@ run_ours() {
 }
 run_ours_text() { OURS_ARGS="--text $OURS_ARGS" run_ours; }
 run_ours_nofreeze() { OURS_ARGS="--no-freeze $OURS_ARGS" run_ours; }
+run_ours_padded() { OURS_ARGS="--keep-char-padding $OURS_ARGS" run_ours; }
 run_dir() {
   reset_target 1
   rm -rf "$BENCH_DIR/dumpdir"

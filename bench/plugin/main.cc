@@ -1,9 +1,9 @@
 // tpd-bench-plugin: what a Terraform user waits for, measured over repeated runs.
 //
-//   handshake_ms   start of the provider (posix_spawn as Go does; --fork: fork+exec) -> handshake
-//                  line read from its stdout (AutoMTLS on,
-//                  so the provider's own key and certificate generation is included, as with
-//                  Terraform). The client certificate is made before the clock starts.
+//   handshake_ms   start of the provider (posix_spawn, as Go does; --fork: fork+exec) -> handshake
+//                  line read from its stdout (AutoMTLS on, so the provider's own key and
+//                  certificate generation is included, as with Terraform). The client certificate
+//                  is made before the clock starts.
 //   schema_ms      one GetProviderSchema round trip on an established mTLS connection.
 //   rss_mb         the provider's peak resident set (VmHWM) after one ReadDataSource of
 //                  database_instance against a real PostgreSQL server.

@@ -295,6 +295,7 @@ Status RestorePre(const UpgradeSpec& spec, StepContext& ctx) {
 struct WorkItem {
   std::string schema, table;
   std::string columns;  // "(a, b, c)" quoted, generated columns excluded
+  std::string select;   // what the source sends for `columns`; empty: the columns as they are
   std::string where;    // ctid range or empty
   bool binary = false;  // COPY (FORMAT binary): every column has a built-in type
   bool freeze = true;   // whole table: TRUNCATE + COPY FREEZE in one transaction
@@ -313,10 +314,14 @@ struct CopyShared {
 Status CopyItem(Connection& src, Connection& tgt, const WorkItem& item, StepContext& ctx, int64_t total_bytes,
                 DumpRestoreState* state) {
   std::string name = item.schema + "." + item.table;
-  std::string out_sql = item.where.empty()
-                            ? "COPY " + QuoteQualified(item.schema, item.table) + " " + item.columns + " TO STDOUT"
-                            : "COPY (SELECT " + item.columns.substr(1, item.columns.size() - 2) + " FROM ONLY " +
-                                  QuoteQualified(item.schema, item.table) + " WHERE " + item.where + ") TO STDOUT";
+  std::string out_sql;
+  if (item.where.empty() && item.select.empty()) {
+    out_sql = "COPY " + QuoteQualified(item.schema, item.table) + " " + item.columns + " TO STDOUT";
+  } else {
+    out_sql = "COPY (SELECT " + (item.select.empty() ? item.columns.substr(1, item.columns.size() - 2) : item.select) +
+              " FROM ONLY " + QuoteQualified(item.schema, item.table) +
+              (item.where.empty() ? "" : " WHERE " + item.where) + ") TO STDOUT";
+  }
   std::string in_sql = "COPY " + QuoteQualified(item.schema, item.table) + " " + item.columns + " FROM STDIN";
   // A whole table is loaded in the transaction that truncates it, so COPY FREEZE applies: rows are
   // written frozen and hinted, and the index builds and the first reads on the target do not
@@ -472,7 +477,14 @@ SELECT n.nspname, c.relname, pg_relation_size(c.oid), current_setting('block_siz
        (SELECT coalesce(bool_and(t.typnamespace = 'pg_catalog'::regnamespace AND t.typsend <> 0
                                  AND t.typreceive <> 0), true)
         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+               AND a.atttypid = 'bpchar'::regtype AND a.atttypmod > 0),
+       (SELECT string_agg(quote_ident(a.attname) ||
+                          CASE WHEN a.atttypid = 'bpchar'::regtype AND a.atttypmod > 0 THEN '::text' ELSE '' END,
+                          ', ' ORDER BY a.attnum) FROM pg_attribute a
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)sql" +
+                                                    (has_generated ? " AND a.attgenerated = ''" : "") + R"sql()
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r'
   AND n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg_toast%'
@@ -498,6 +510,7 @@ ORDER BY 3 DESC)sql"));
     base.columns = "(" + row[4].value_or("") + ")";
     base.binary = state->copy_options.binary && row[5] == "t";
     base.freeze = state->copy_options.freeze;
+    if (state->copy_options.trim_char_padding && row[6] == "t" && row[7]) base.select = *row[7];
     if (!row[4]) base.columns.clear();  // no columns: COPY without a list
     total_bytes += size;
     all_tables.push_back(QuoteQualified(base.schema, base.table));
