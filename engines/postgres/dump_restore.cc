@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -18,6 +19,7 @@
 
 #include "engines/postgres/backup.h"
 #include "engines/postgres/connection.h"
+#include "engines/postgres/copy_trim.h"
 #include "engines/postgres/freeze.h"
 #include "engines/postgres/schema_copy.h"
 #include "engines/postgres/sequences.h"
@@ -295,7 +297,7 @@ Status RestorePre(const UpgradeSpec& spec, StepContext& ctx) {
 struct WorkItem {
   std::string schema, table;
   std::string columns;  // "(a, b, c)" quoted, generated columns excluded
-  std::string select;   // what the source sends for `columns`; empty: the columns as they are
+  std::vector<int> char_fields;  // positions of char(n) columns in `columns` (padding trimmed)
   std::string where;    // ctid range or empty
   bool binary = false;  // COPY (FORMAT binary): every column has a built-in type
   bool freeze = true;   // whole table: TRUNCATE + COPY FREEZE in one transaction
@@ -314,14 +316,10 @@ struct CopyShared {
 Status CopyItem(Connection& src, Connection& tgt, const WorkItem& item, StepContext& ctx, int64_t total_bytes,
                 DumpRestoreState* state) {
   std::string name = item.schema + "." + item.table;
-  std::string out_sql;
-  if (item.where.empty() && item.select.empty()) {
-    out_sql = "COPY " + QuoteQualified(item.schema, item.table) + " " + item.columns + " TO STDOUT";
-  } else {
-    out_sql = "COPY (SELECT " + (item.select.empty() ? item.columns.substr(1, item.columns.size() - 2) : item.select) +
-              " FROM ONLY " + QuoteQualified(item.schema, item.table) +
-              (item.where.empty() ? "" : " WHERE " + item.where) + ") TO STDOUT";
-  }
+  std::string out_sql = item.where.empty()
+                            ? "COPY " + QuoteQualified(item.schema, item.table) + " " + item.columns + " TO STDOUT"
+                            : "COPY (SELECT " + item.columns.substr(1, item.columns.size() - 2) + " FROM ONLY " +
+                                  QuoteQualified(item.schema, item.table) + " WHERE " + item.where + ") TO STDOUT";
   std::string in_sql = "COPY " + QuoteQualified(item.schema, item.table) + " " + item.columns + " FROM STDIN";
   // A whole table is loaded in the transaction that truncates it, so COPY FREEZE applies: rows are
   // written frozen and hinted, and the index builds and the first reads on the target do not
@@ -359,6 +357,11 @@ Status CopyItem(Connection& src, Connection& tgt, const WorkItem& item, StepCont
     (void)tgt.Rollback();
     return st.WithContext("COPY from source table " + name);
   }
+  std::optional<CopyPaddingTrimmer> trimmer;
+  if (!item.char_fields.empty()) {
+    trimmer.emplace(item.binary ? CopyPaddingTrimmer::Format::kBinary : CopyPaddingTrimmer::Format::kText,
+                    item.char_fields);
+  }
   std::string chunk, batch;
   batch.reserve(1 << 17);
   int64_t rows = 0, bytes = 0, rep_bytes = 0;
@@ -371,7 +374,27 @@ Status CopyItem(Connection& src, Connection& tgt, const WorkItem& item, StepCont
       break;
     }
     bool done = !*more;
-    if (!done) batch += chunk;
+    if (!done) {
+      if (!trimmer) {
+        batch += chunk;
+      } else if (Status t = trimmer->Feed(chunk, &batch); !t.ok()) {
+        err = t.WithContext("COPY from source table " + name);
+        (void)tgt.AbortCopyIn("source data malformed");
+        (void)src.Cancel();
+        while (true) {
+          auto r = src.ReadCopyData(&chunk);
+          if (!r.ok() || !*r) break;
+        }
+        break;
+      }
+    }
+    if (done && trimmer) {
+      if (Status t = trimmer->Finish(); !t.ok()) {
+        err = t.WithContext("COPY from source table " + name);
+        (void)tgt.AbortCopyIn("source data incomplete");
+        break;
+      }
+    }
     if (batch.size() >= (1u << 16) || (done && !batch.empty())) {
       Status put = tgt.PutCopyData(batch);
       bytes += static_cast<int64_t>(batch.size());
@@ -478,13 +501,11 @@ SELECT n.nspname, c.relname, pg_relation_size(c.oid), current_setting('block_siz
                                  AND t.typreceive <> 0), true)
         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
-       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-               AND a.atttypid = 'bpchar'::regtype AND a.atttypmod > 0),
-       (SELECT string_agg(quote_ident(a.attname) ||
-                          CASE WHEN a.atttypid = 'bpchar'::regtype AND a.atttypmod > 0 THEN '::text' ELSE '' END,
-                          ', ' ORDER BY a.attnum) FROM pg_attribute a
-        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)sql" +
-                                                    (has_generated ? " AND a.attgenerated = ''" : "") + R"sql()
+       (SELECT string_agg(s.pos::text, ',') FROM
+          (SELECT row_number() OVER (ORDER BY a.attnum) - 1 AS pos, a.atttypid, a.atttypmod FROM pg_attribute a
+           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)sql" +
+                                                    (has_generated ? " AND a.attgenerated = ''" : "") + R"sql() s
+        WHERE s.atttypid = 'bpchar'::regtype AND s.atttypmod > 0)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r'
   AND n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg_toast%'
@@ -510,7 +531,10 @@ ORDER BY 3 DESC)sql"));
     base.columns = "(" + row[4].value_or("") + ")";
     base.binary = state->copy_options.binary && row[5] == "t";
     base.freeze = state->copy_options.freeze;
-    if (state->copy_options.trim_char_padding && row[6] == "t" && row[7]) base.select = *row[7];
+    if (state->copy_options.trim_char_padding && row[6]) {
+      std::stringstream positions(*row[6]);
+      for (std::string pos; std::getline(positions, pos, ',');) base.char_fields.push_back(std::stoi(pos));
+    }
     if (!row[4]) base.columns.clear();  // no columns: COPY without a list
     total_bytes += size;
     all_tables.push_back(QuoteQualified(base.schema, base.table));

@@ -82,12 +82,11 @@ struct CopyDataOptions {
   bool binary = true;
   // Load a table copied whole with COPY FREEZE in the transaction that truncates it. Default true.
   bool freeze = true;
-  // Send char(n) columns without their trailing blanks (the source reads them as text, which drops
-  // them); the target's char(n) input pads them back, so the stored values are byte-for-byte the
-  // same. A char(n) value is always stored padded to n characters, and checking the length of
-  // those blanks, character by character in UTF-8, was the target's largest single cost on
-  // pgbench's char(84) filler. Columns of unbounded bpchar, arrays and domains are sent as they
-  // are. Default true.
+  // Pass char(n) values to the target without their trailing blanks (engines/postgres/copy_trim.h);
+  // the target's char(n) input pads them back, so the stored values are byte-for-byte the same.
+  // Checking the length of those blanks, character by character in UTF-8, was the target's largest
+  // single cost on pgbench's char(84) filler. Columns of unbounded bpchar, arrays and domains pass
+  // as they are. Default true.
   bool trim_char_padding = true;
 };
 
