@@ -259,6 +259,7 @@ void PluginListener::Relay(int client) {
     short client_events = 0, plain_events = 0;
 
     if (client_open && to_grpc.size() < kMaxBuffered) {
+      ERR_clear_error();  // SSL_get_error reads this thread's queue
       int n = SSL_read(ssl.get(), buf, sizeof buf);
       if (n > 0) {
         to_grpc.bytes.append(buf, static_cast<size_t>(n));
@@ -285,6 +286,7 @@ void PluginListener::Relay(int client) {
     }
     if (!to_client.empty()) {
       int len = write_len > 0 ? write_len : static_cast<int>(std::min<size_t>(to_client.size(), INT_MAX));
+      ERR_clear_error();
       int n = SSL_write(ssl.get(), to_client.data(), len);
       if (n > 0) {
         to_client.Consume(static_cast<size_t>(n));

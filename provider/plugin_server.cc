@@ -307,27 +307,27 @@ int ServePlugin(const ProviderServiceFactory& factory, const ServeOptions& optio
     return Fail(Status::InvalidArgument("TPD_PLUGIN_NETWORK must be unix or tcp, got " + network));
   }
 
-  Result<ListeningSocket> socket = Status::Unavailable("no listener");
+  Result<ListeningSocket> listening = Status::Unavailable("no listener");
   if (network == "unix") {
     UnixSocketSettings settings = UnixSocketSettingsFromEnv(env);
     Result<std::string> path = ReserveSocketPath(settings);
     if (!path.ok()) return Fail(path.status());
-    socket = ListenUnix(*path);
-    if (!socket.ok()) return Fail(socket.status());
-    if (Status s = ApplySocketGroup(socket->address, settings.group); !s.ok()) {
-      close(socket->fd);
-      unlink(socket->address.c_str());
+    listening = ListenUnix(*path);
+    if (!listening.ok()) return Fail(listening.status());
+    if (Status s = ApplySocketGroup(listening->address, settings.group); !s.ok()) {
+      close(listening->fd);
+      unlink(listening->address.c_str());
       return Fail(s);
     }
   } else {
     Result<PortRange> range = PortRangeFromEnv(env);
     if (!range.ok()) return Fail(range.status());
-    socket = ListenTcp(*range);
-    if (!socket.ok()) return Fail(socket.status());
+    listening = ListenTcp(*range);
+    if (!listening.ok()) return Fail(listening.status());
   }
-  const std::string address = socket->address;  // as printed in the handshake
+  const std::string address = listening->address;  // as printed in the handshake
   auto close_listener = [&] {
-    close(socket->fd);
+    close(listening->fd);
     if (network == "unix") unlink(address.c_str());
   };
 
@@ -402,11 +402,25 @@ int ServePlugin(const ProviderServiceFactory& factory, const ServeOptions& optio
     }
     tls_context = *made;
   }
-  PluginListener listener(socket->fd, tls_context,
-                          [&server](int fd) { grpc::AddInsecureChannelFromFd(server.get(), fd); });
+  // Connections reach gRPC only while it serves: a TLS handshake that completes during shutdown
+  // is dropped rather than handed to a server that is stopping.
+  std::mutex serving_mu;
+  bool serving = true;
+  PluginListener listener(listening->fd, tls_context, [&](int fd) {
+    std::lock_guard<std::mutex> lock(serving_mu);
+    if (!serving) {
+      close(fd);
+      return;
+    }
+    grpc::AddInsecureChannelFromFd(server.get(), fd);
+  });
 
   latch.Wait();
   listener.StopAccepting();
+  {
+    std::lock_guard<std::mutex> lock(serving_mu);
+    serving = false;
+  }
   stop_server();  // in-flight calls get options.grace; the relays carry gRPC's goodbye to clients
   listener.Stop();
   if (network == "unix") unlink(address.c_str());

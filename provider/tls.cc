@@ -48,6 +48,18 @@ std::string BioContents(BIO* bio) {
   return std::string(data, static_cast<size_t>(len > 0 ? len : 0));
 }
 
+// The first CERTIFICATE block of `pem`; InvalidArgument when none parses.
+Result<X509Ptr> ParsePemCertificate(std::string_view pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return OpenSslError("allocating BIO");
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!cert) {
+    ERR_clear_error();
+    return Status::InvalidArgument("no PEM certificate could be parsed");
+  }
+  return cert;
+}
+
 // PEM: the base64 of `der` in 64-character lines between BEGIN and END lines.
 std::string PemBlock(std::string_view label, std::string_view der) {
   std::string b64 = EncodeBase64RawStd(der);
@@ -197,13 +209,7 @@ Result<std::shared_ptr<SSL_CTX>> NewServerTlsContext(const SelfSignedCert& own, 
   const unsigned char* p = reinterpret_cast<const unsigned char*>(own.cert_der.data());
   X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(own.cert_der.size())));
   if (!cert) return OpenSslError("parsing our certificate");
-  BioPtr bio(BIO_new_mem_buf(client_cert_pem.data(), static_cast<int>(client_cert_pem.size())));
-  if (!bio) return OpenSslError("allocating BIO");
-  X509Ptr client(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!client) {
-    ERR_clear_error();
-    return Status::InvalidArgument("no PEM certificate could be parsed");
-  }
+  TPD_ASSIGN_OR_RETURN(X509Ptr client, ParsePemCertificate(client_cert_pem));
   std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
   if (!ctx) return OpenSslError("creating TLS context");
   SSL_CTX* c = ctx.get();
@@ -273,13 +279,7 @@ Status CheckCertificatePem(std::string_view pem) {
 
 Result<std::string> CertPemToDer(std::string_view pem) {
   ERR_clear_error();
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return OpenSslError("allocating BIO");
-  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-  if (!cert) {
-    ERR_clear_error();
-    return Status::InvalidArgument("no PEM certificate could be parsed");
-  }
+  TPD_ASSIGN_OR_RETURN(X509Ptr cert, ParsePemCertificate(pem));
   int len = i2d_X509(cert.get(), nullptr);
   if (len <= 0) return OpenSslError("encoding certificate DER");
   std::string der(static_cast<size_t>(len), '\0');

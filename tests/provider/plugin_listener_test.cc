@@ -186,6 +186,15 @@ struct TlsFixture {
   }
 };
 
+// A client of `f` presenting Terraform's certificate, after one echoed "ping".
+std::unique_ptr<TlsClient> PingedClient(TlsFixture& f) {
+  auto client = std::make_unique<TlsClient>(f.path, f.server, &f.terraform);
+  REQUIRE(client->Handshake());
+  REQUIRE(client->Write("ping"));
+  REQUIRE(client->Read(4) == "ping");
+  return client;
+}
+
 TEST_CASE("PluginListener: relays bytes both ways after mutual TLS with ALPN h2", "[provider]") {
   TlsFixture f;
   TlsClient client(f.path, f.server, &f.terraform);
@@ -205,13 +214,10 @@ TEST_CASE("PluginListener: relays bytes both ways after mutual TLS with ALPN h2"
 
 TEST_CASE("PluginListener: a stream gRPC closes ends the TLS connection cleanly", "[provider]") {
   TlsFixture f;
-  TlsClient client(f.path, f.server, &f.terraform);
-  REQUIRE(client.Handshake());
-  REQUIRE(client.Write("ping"));
-  REQUIRE(client.Read(4) == "ping");
-  REQUIRE(client.Write("bye"));  // the sink closes its end
-  CHECK(client.Read(1).empty());
-  CHECK(client.last_error() == SSL_ERROR_ZERO_RETURN);  // close_notify, not a cut connection
+  std::unique_ptr<TlsClient> client = PingedClient(f);
+  REQUIRE(client->Write("bye"));  // the sink closes its end
+  CHECK(client->Read(1).empty());
+  CHECK(client->last_error() == SSL_ERROR_ZERO_RETURN);  // close_notify, not a cut connection
 }
 
 TEST_CASE("PluginListener: refuses clients that are not Terraform; gRPC never sees them", "[provider]") {
@@ -243,24 +249,17 @@ TEST_CASE("PluginListener: refuses clients that are not Terraform; gRPC never se
     close(fd);
   }
   // The listener still serves Terraform afterwards.
-  TlsClient good(f.path, f.server, &f.terraform);
-  REQUIRE(good.Handshake());
-  REQUIRE(good.Write("ok"));
-  CHECK(good.Read(2) == "ok");
+  PingedClient(f);
   CHECK(f.sink.handed() == 1);
 }
 
 TEST_CASE("PluginListener: Stop ends open connections promptly", "[provider]") {
   TlsFixture f;
-  TlsClient client(f.path, f.server, &f.terraform);
-  REQUIRE(client.Handshake());
-  REQUIRE(client.Write("ping"));
-  REQUIRE(client.Read(4) == "ping");
-
+  std::unique_ptr<TlsClient> client = PingedClient(f);
   auto start = std::chrono::steady_clock::now();
   f.listener->Stop();
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
-  CHECK(client.Read(1).empty());
+  CHECK(client->Read(1).empty());
   f.listener->Stop();  // idempotent
 }
 
