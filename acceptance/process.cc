@@ -293,6 +293,9 @@ void ProviderProcess::ReadStderr(int fd) {
     std::lock_guard<std::mutex> lock(mu_);
     stderr_.append(chunk);
   });
+  std::lock_guard<std::mutex> lock(mu_);
+  stderr_eof_ = true;
+  cv_.notify_all();
 }
 
 std::string ProviderProcess::Stderr() const {
@@ -434,6 +437,9 @@ ExitInfo ProviderProcess::WaitExit(std::chrono::milliseconds timeout) {
     if (r == pid_) {
       reaped_ = true;
       exit_ = DecodeWaitStatus(status);
+      // The reader may still hold the last bytes it wrote before exiting.
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stderr_eof_; });
       return exit_;
     }
     if (r < 0 && errno != EINTR) {

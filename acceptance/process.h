@@ -137,7 +137,9 @@ class ProviderProcess {
 
   // Sends `sig` to the process. Internal if it is already reaped.
   Status Signal(int sig);
-  // Waits up to `timeout` for the process to exit and reaps it. exited=false on timeout.
+  // Waits up to `timeout` for the process to exit and reaps it. exited=false on timeout. Once it
+  // has exited, also waits (up to 1 s more, in case a child of it holds the pipe) until its stderr
+  // is read to the end, so that Stderr() holds everything it wrote.
   ExitInfo WaitExit(std::chrono::milliseconds timeout);
   // True while the process has not exited (reaps it if it has).
   bool Alive();
@@ -182,6 +184,7 @@ class ProviderProcess {
   std::condition_variable cv_;
   std::optional<std::string> first_line_;
   bool stdout_eof_ = false;
+  bool stderr_eof_ = false;
   std::string stdout_rest_;
   std::string stderr_;
 
