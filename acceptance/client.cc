@@ -226,13 +226,9 @@ class WireImpl : public TerraformClient::Wire {
   explicit WireImpl(std::shared_ptr<grpc::Channel> ch) : stub_(P::Svc::NewStub(ch)) {}
 
   void GetSchema(WireOut* o, ProviderSchemas* s, std::vector<std::string>* errs) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::GetSchemaMsg::Request req;
     typename P::GetSchemaMsg::Response resp;
-    o->status = (stub_.get()->*P::kGetSchema)(&ctx, req, &resp);
-    if (!o->status.ok()) return;
-    CopyDiags(resp.diagnostics(), o);
+    if (!Call(P::kGetSchema, req, &resp, o)) return;
     if (!resp.has_provider()) errs->push_back("provider: Schema is nil");
     s->provider = ConvertSchema(resp.provider(), "provider", errs);
     for (const auto& [name, sch] : resp.resource_schemas()) s->resources[name] = ConvertSchema(sch, name, errs);
@@ -244,101 +240,74 @@ class WireImpl : public TerraformClient::Wire {
   }
 
   void GetIdentitySchemas(WireOut* o) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::IdentityMsg::Request req;
     typename P::IdentityMsg::Response resp;
-    o->status = stub_->GetResourceIdentitySchemas(&ctx, req, &resp);
-    if (o->status.ok()) CopyDiags(resp.diagnostics(), o);
+    Call(&P::Stub::GetResourceIdentitySchemas, req, &resp, o);
   }
 
   void ValidateProvider(const std::string& cfg, WireOut* o) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::ValidateProviderMsg::Request req;
     typename P::ValidateProviderMsg::Response resp;
     ToDV(cfg, req.mutable_config());
-    o->status = (stub_.get()->*P::kValidateProvider)(&ctx, req, &resp);
-    if (o->status.ok()) CopyDiags(resp.diagnostics(), o);
+    Call(P::kValidateProvider, req, &resp, o);
   }
 
   void Configure(const std::string& tfver, const std::string& cfg, WireOut* o) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::ConfigureMsg::Request req;
     typename P::ConfigureMsg::Response resp;
     req.set_terraform_version(tfver);
     ToDV(cfg, req.mutable_config());
     req.mutable_client_capabilities()->set_write_only_attributes_allowed(true);
-    o->status = (stub_.get()->*P::kConfigure)(&ctx, req, &resp);
-    if (o->status.ok()) CopyDiags(resp.diagnostics(), o);
+    Call(P::kConfigure, req, &resp, o);
   }
 
   void ValidateResource(const std::string& type, const std::string& cfg, WireOut* o) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::ValidateResourceMsg::Request req;
     typename P::ValidateResourceMsg::Response resp;
     req.set_type_name(type);
     ToDV(cfg, req.mutable_config());
     req.mutable_client_capabilities()->set_write_only_attributes_allowed(true);
-    o->status = (stub_.get()->*P::kValidateResource)(&ctx, req, &resp);
-    if (o->status.ok()) CopyDiags(resp.diagnostics(), o);
+    Call(P::kValidateResource, req, &resp, o);
   }
 
   void ValidateData(const std::string& type, const std::string& cfg, WireOut* o) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::ValidateDataMsg::Request req;
     typename P::ValidateDataMsg::Response resp;
     req.set_type_name(type);
     ToDV(cfg, req.mutable_config());
-    o->status = (stub_.get()->*P::kValidateData)(&ctx, req, &resp);
-    if (o->status.ok()) CopyDiags(resp.diagnostics(), o);
+    Call(P::kValidateData, req, &resp, o);
   }
 
   void ReadData(const std::string& type, const std::string& cfg, WireOut* o, WireDV* state) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::ReadDataMsg::Request req;
     typename P::ReadDataMsg::Response resp;
     req.set_type_name(type);
     ToDV(cfg, req.mutable_config());
     req.mutable_client_capabilities()->set_write_only_attributes_allowed(true);
-    o->status = stub_->ReadDataSource(&ctx, req, &resp);
-    if (!o->status.ok()) return;
-    CopyDiags(resp.diagnostics(), o);
+    if (!Call(&P::Stub::ReadDataSource, req, &resp, o)) return;
     *state = FromDV(resp.state());
   }
 
   void Upgrade(const std::string& type, int64_t version, const std::string& json, WireOut* o,
                WireDV* state) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::UpgradeMsg::Request req;
     typename P::UpgradeMsg::Response resp;
     req.set_type_name(type);
     req.set_version(version);
     req.mutable_raw_state()->set_json(json);
-    o->status = stub_->UpgradeResourceState(&ctx, req, &resp);
-    if (!o->status.ok()) return;
-    CopyDiags(resp.diagnostics(), o);
+    if (!Call(&P::Stub::UpgradeResourceState, req, &resp, o)) return;
     *state = FromDV(resp.upgraded_state());
   }
 
   void Read(const std::string& type, const std::string& state, const std::string& priv, WireOut* o,
             WireDV* new_state, std::string* new_priv) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::ReadMsg::Request req;
     typename P::ReadMsg::Response resp;
     req.set_type_name(type);
     ToDV(state, req.mutable_current_state());
     req.set_private_(priv);
     req.mutable_client_capabilities()->set_write_only_attributes_allowed(true);
-    o->status = stub_->ReadResource(&ctx, req, &resp);
-    if (!o->status.ok()) return;
-    CopyDiags(resp.diagnostics(), o);
+    if (!Call(&P::Stub::ReadResource, req, &resp, o)) return;
     *new_state = FromDV(resp.new_state());
     *new_priv = resp.private_();
   }
@@ -346,8 +315,6 @@ class WireImpl : public TerraformClient::Wire {
   void Plan(const std::string& type, const std::string& prior, const std::string& proposed, const std::string& config,
             const std::string& prior_priv, WireOut* o, WireDV* planned, std::vector<AttributePath>* replace,
             std::string* planned_priv, bool* legacy) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::PlanMsg::Request req;
     typename P::PlanMsg::Response resp;
     req.set_type_name(type);
@@ -356,9 +323,7 @@ class WireImpl : public TerraformClient::Wire {
     ToDV(config, req.mutable_config());
     req.set_prior_private(prior_priv);
     req.mutable_client_capabilities()->set_write_only_attributes_allowed(true);
-    o->status = stub_->PlanResourceChange(&ctx, req, &resp);
-    if (!o->status.ok()) return;
-    CopyDiags(resp.diagnostics(), o);
+    if (!Call(&P::Stub::PlanResourceChange, req, &resp, o)) return;
     *planned = FromDV(resp.planned_state());
     for (const auto& p : resp.requires_replace()) replace->push_back(FromProtoPath(p));
     *planned_priv = resp.planned_private();
@@ -368,8 +333,6 @@ class WireImpl : public TerraformClient::Wire {
   void Apply(const std::string& type, const std::string& prior, const std::string& planned, const std::string& config,
              const std::string& planned_priv, WireOut* o, WireDV* new_state, std::string* new_priv,
              bool* legacy) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::ApplyMsg::Request req;
     typename P::ApplyMsg::Response resp;
     req.set_type_name(type);
@@ -377,38 +340,45 @@ class WireImpl : public TerraformClient::Wire {
     ToDV(planned, req.mutable_planned_state());
     ToDV(config, req.mutable_config());
     req.set_planned_private(planned_priv);
-    o->status = stub_->ApplyResourceChange(&ctx, req, &resp);
-    if (!o->status.ok()) return;
-    CopyDiags(resp.diagnostics(), o);
+    if (!Call(&P::Stub::ApplyResourceChange, req, &resp, o)) return;
     *new_state = FromDV(resp.new_state());
     *new_priv = resp.private_();
     *legacy = resp.legacy_type_system();
   }
 
   void Import(const std::string& type, const std::string& id, WireOut* o, std::vector<WireImported>* out) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::ImportMsg::Request req;
     typename P::ImportMsg::Response resp;
     req.set_type_name(type);
     req.set_id(id);
     req.mutable_client_capabilities()->set_write_only_attributes_allowed(true);
-    o->status = stub_->ImportResourceState(&ctx, req, &resp);
-    if (!o->status.ok()) return;
-    CopyDiags(resp.diagnostics(), o);
+    if (!Call(&P::Stub::ImportResourceState, req, &resp, o)) return;
     for (const auto& r : resp.imported_resources()) out->push_back({r.type_name(), FromDV(r.state()), r.private_()});
   }
 
   void Stop(WireOut* o, std::string* error) override {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx);
     typename P::StopMsg::Request req;
     typename P::StopMsg::Response resp;
-    o->status = (stub_.get()->*P::kStop)(&ctx, req, &resp);
-    if (o->status.ok()) *error = resp.error();
+    if (CallWithoutDiagnostics(P::kStop, req, &resp, o)) *error = resp.error();
   }
 
  private:
+  // One unary call with the client's deadline; sets o->status. True when the call succeeded.
+  template <typename Method, typename Req, typename Resp>
+  bool CallWithoutDiagnostics(Method method, const Req& req, Resp* resp, WireOut* o) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    o->status = (stub_.get()->*method)(&ctx, req, resp);
+    return o->status.ok();
+  }
+  // The same, and the response's diagnostics copied into `o` when the call succeeded.
+  template <typename Method, typename Req, typename Resp>
+  bool Call(Method method, const Req& req, Resp* resp, WireOut* o) {
+    if (!CallWithoutDiagnostics(method, req, resp, o)) return false;
+    CopyDiags(resp->diagnostics(), o);
+    return true;
+  }
+
   std::unique_ptr<typename P::Stub> stub_;
 };
 
