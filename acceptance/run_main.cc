@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -47,6 +48,40 @@ std::string SelfDir() {
   if (n <= 0) return ".";
   std::string p(buf, static_cast<size_t>(n));
   return p.substr(0, p.rfind('/'));
+}
+
+// The flags every command takes: which provider binary to launch, how.
+struct LaunchFlags {
+  std::string provider;  // empty: TPD_PROVIDER_BINARY, else the binary of this build
+  int protocol = 6;
+  bool tls = true;
+};
+
+// Takes `a` (with its value from `next`) when it is --protocol, --provider or --no-tls.
+bool ParseLaunchFlag(const std::string& a, const std::function<std::string()>& next, LaunchFlags* f) {
+  if (a == "--protocol") {
+    f->protocol = std::atoi(next().c_str());
+  } else if (a == "--provider") {
+    f->provider = next();
+  } else if (a == "--no-tls") {
+    f->tls = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+TerraformOptions OptionsFor(const LaunchFlags& f) {
+  std::string provider = f.provider;
+  if (provider.empty()) {
+    const char* env = std::getenv("TPD_PROVIDER_BINARY");
+    provider = env != nullptr && *env ? env : SelfDir() + "/../terraform-provider-database";
+  }
+  TerraformOptions options;
+  options.launch.binary = provider;
+  options.launch.protocol_versions = std::to_string(f.protocol);
+  options.launch.tls = f.tls;
+  return options;
 }
 
 std::string Quote(const std::string& s) {
@@ -114,9 +149,8 @@ void PrintDiags(const schema::Diagnostics& diags, const std::string& address = "
 }
 
 int RunRead(int argc, char** argv) {
-  std::string url, engine = "postgresql", provider;
-  int protocol = 6;
-  bool tls = true;
+  std::string url, engine = "postgresql";
+  LaunchFlags launch;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -130,31 +164,18 @@ int RunRead(int argc, char** argv) {
       url = next();
     } else if (a == "--engine") {
       engine = next();
-    } else if (a == "--protocol") {
-      protocol = std::atoi(next().c_str());
-    } else if (a == "--provider") {
-      provider = next();
-    } else if (a == "--no-tls") {
-      tls = false;
-    } else {
+    } else if (!ParseLaunchFlag(a, next, &launch)) {
       Usage();
       return 2;
     }
   }
-  if (url.empty() || (protocol != 5 && protocol != 6)) {
+  if (url.empty() || (launch.protocol != 5 && launch.protocol != 6)) {
     Usage();
     return 2;
   }
-  if (provider.empty()) {
-    const char* env = std::getenv("TPD_PROVIDER_BINARY");
-    provider = env != nullptr && *env ? env : SelfDir() + "/../terraform-provider-database";
-  }
   const char* pw = std::getenv("TPD_DEMO_PASSWORD");
 
-  TerraformOptions options;
-  options.launch.binary = provider;
-  options.launch.protocol_versions = std::to_string(protocol);
-  options.launch.tls = tls;
+  TerraformOptions options = OptionsFor(launch);
   Terraform tf(options);
 
   // The data source config needs the schema's type; read it through a short schema walk like
@@ -329,10 +350,9 @@ bool Failed(const WalkResult& r) {
 }
 
 int RunUpgrade(int argc, char** argv) {
-  std::string source_url, target_url, backup_dir, work_dir, provider;
+  std::string source_url, target_url, backup_dir, work_dir;
   std::string target_version = "17", strategy = "auto", max_downtime = "5m";
-  int protocol = 6;
-  bool tls = true;
+  LaunchFlags launch;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -356,34 +376,21 @@ int RunUpgrade(int argc, char** argv) {
       strategy = next();
     } else if (a == "--max-downtime") {
       max_downtime = next();
-    } else if (a == "--protocol") {
-      protocol = std::atoi(next().c_str());
-    } else if (a == "--provider") {
-      provider = next();
-    } else if (a == "--no-tls") {
-      tls = false;
-    } else {
+    } else if (!ParseLaunchFlag(a, next, &launch)) {
       UpgradeUsage();
       return 2;
     }
   }
-  if (source_url.empty() || target_url.empty() || (protocol != 5 && protocol != 6)) {
+  if (source_url.empty() || target_url.empty() || (launch.protocol != 5 && launch.protocol != 6)) {
     UpgradeUsage();
     return 2;
-  }
-  if (provider.empty()) {
-    const char* env = std::getenv("TPD_PROVIDER_BINARY");
-    provider = env != nullptr && *env ? env : SelfDir() + "/../terraform-provider-database";
   }
   auto env_or_null = [](const char* name) {
     const char* v = std::getenv(name);
     return v != nullptr && *v != '\0' ? Value::String(v) : Value::Null(schema::Type::String());
   };
 
-  TerraformOptions options;
-  options.launch.binary = provider;
-  options.launch.protocol_versions = std::to_string(protocol);
-  options.launch.tls = tls;
+  TerraformOptions options = OptionsFor(launch);
 
   // Schemas first (Terraform's own first process), to build the configuration values.
   auto schema_proc = ProviderProcess::Launch(options.launch);
