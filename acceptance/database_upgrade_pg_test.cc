@@ -132,6 +132,18 @@ struct Cfg {
   }
 };
 
+// A configuration moving `src`'s database "app" into `dst`'s database `target_db` with `strategy`.
+Cfg CfgBetween(const PgServer& src, const PgServer& dst, const std::string& strategy,
+               const std::string& target_db = "app") {
+  Cfg c;
+  c.strategy = strategy;
+  c.source_url = UrlFor(src, "app");
+  c.source_password = src.password();
+  c.target_url = UrlFor(dst, target_db);
+  c.target_password = dst.password();
+  return c;
+}
+
 std::string Str(const Value& state, const char* name) {
   const Value& v = state.GetAttr(name);
   if (!v.IsKnown() || v.IsNull()) return "";
@@ -215,12 +227,7 @@ TEST_CASE("database_upgrade: dump_restore 13 -> 17 moves the data whole, then pl
     WorkDir work;
     const std::string db = "app_p" + std::to_string(protocol);
     Unfreeze(*src);
-    Cfg c;
-    c.strategy = "dump_restore";
-    c.source_url = UrlFor(*src, "app");
-    c.source_password = src->password();
-    c.target_url = UrlFor(*dst, db);
-    c.target_password = dst->password();
+    Cfg c = CfgBetween(*src, *dst, "dump_restore", db);
     Terraform tf = MakeTerraform(protocol, work.path);
 
     ApplyOutcome a = tf.Apply(kType, c.ToValue(), std::nullopt);
@@ -338,12 +345,7 @@ TEST_CASE("database_upgrade: replication 13 -> 17 keeps every acknowledged write
   });
 
   WorkDir work;
-  Cfg c;
-  c.strategy = "replication";
-  c.source_url = UrlFor(*src, "app");
-  c.source_password = src->password();
-  c.target_url = UrlFor(*dst, "app");
-  c.target_password = dst->password();
+  Cfg c = CfgBetween(*src, *dst, "replication");
   c.checksums = false;
   Terraform tf = MakeTerraform(6, work.path);
   ApplyOutcome a = tf.Apply(kType, c.ToValue(), std::nullopt);
@@ -579,12 +581,7 @@ TEST_CASE("database_upgrade: target killed mid-copy fails cleanly, then apply su
   SeedApp(*src, 400000);
   const std::string before = Fingerprint(*src, "app");
   WorkDir work;
-  Cfg c;
-  c.strategy = "dump_restore";
-  c.source_url = UrlFor(*src, "app");
-  c.source_password = src->password();
-  c.target_url = UrlFor(*dst, "app");
-  c.target_password = dst->password();
+  Cfg c = CfgBetween(*src, *dst, "dump_restore");
   c.checksums = false;
   Terraform tf = MakeTerraform(6, work.path);
 
@@ -635,12 +632,7 @@ TEST_CASE("database_upgrade: a create timeout cancels the upgrade and leaves the
   auto dst = StartPg(17);
   SeedApp(*src, 400000);
   WorkDir work;
-  Cfg c;
-  c.strategy = "dump_restore";
-  c.source_url = UrlFor(*src, "app");
-  c.source_password = src->password();
-  c.target_url = UrlFor(*dst, "app");
-  c.target_password = dst->password();
+  Cfg c = CfgBetween(*src, *dst, "dump_restore");
   c.checksums = true;
   // No backup: the deadline then falls while writes are frozen (freeze_writes .. copy_data), where
   // undoing needs connections although the stop flag is set.
