@@ -4,20 +4,13 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "tests/support/pg_server.h"
+#include "tests/support/pg_server_catch.h"
 
 namespace pg = tpd::engines::postgres;
 using tpd::testsupport::PgServer;
 using tpd::testsupport::PgServerOptions;
+using tpd::testsupport::StartOrFail;
 using namespace std::chrono_literals;
-
-namespace {
-std::unique_ptr<PgServer> StartOrFail(PgServerOptions o) {
-  auto s = PgServer::Start(std::move(o));
-  if (!s.ok()) FAIL("PgServer::Start: " << s.status().ToString());
-  return std::move(s).value();
-}
-}  // namespace
 
 TEST_CASE("Connection: reports Unavailable when nothing listens on the port", "[engines][pg]") {
   const int port = tpd::testsupport::PickFreePort();

@@ -1,19 +1,14 @@
 #include <catch2/catch.hpp>
 
 #include "engines/postgres/connection.h"
-#include "tests/support/pg_server.h"
+#include "tests/support/pg_server_catch.h"
 
 namespace pg = tpd::engines::postgres;
 using tpd::testsupport::PgServer;
 using tpd::testsupport::PgServerOptions;
+using tpd::testsupport::StartOrFail;
 
 namespace {
-std::unique_ptr<PgServer> StartOrFail(PgServerOptions o) {
-  auto s = PgServer::Start(std::move(o));
-  if (!s.ok()) FAIL("PgServer::Start: " << s.status().ToString());
-  return std::move(s).value();
-}
-
 constexpr const char* kTable =
     "CREATE TABLE items (id int primary key, name text, price numeric(10,2), tags text[], note text)";
 constexpr const char* kChecksum =

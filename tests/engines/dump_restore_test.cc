@@ -14,20 +14,15 @@
 #include "engines/postgres/schema_copy.h"
 #include "engines/postgres/verify.h"
 #include "engines/process.h"
-#include "tests/support/pg_server.h"
+#include "tests/support/pg_server_catch.h"
 
 namespace pg = tpd::engines::postgres;
 namespace eng = tpd::engines;
 using tpd::testsupport::PgServer;
 using tpd::testsupport::PgServerOptions;
+using tpd::testsupport::StartOrFail;
 
 namespace {
-
-std::unique_ptr<PgServer> StartOrFail(PgServerOptions o) {
-  auto s = PgServer::Start(std::move(o));
-  if (!s.ok()) FAIL("PgServer::Start: " << s.status().ToString());
-  return std::move(s).value();
-}
 
 std::string TempDir(const std::string& tag) {
   std::string tmpl = (std::filesystem::temp_directory_path() / ("tpd-dr-" + tag + "-XXXXXX")).string();

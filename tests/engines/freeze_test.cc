@@ -6,17 +6,13 @@
 #include <thread>
 
 #include "engines/postgres/connection.h"
-#include "tests/support/pg_server.h"
+#include "tests/support/pg_server_catch.h"
 
 namespace pg = tpd::engines::postgres;
 using tpd::testsupport::PgServer;
 
 namespace {
-std::unique_ptr<PgServer> StartOrFail(int major) {
-  auto s = PgServer::Start({.major = major});
-  if (!s.ok()) FAIL("PgServer::Start: " << s.status().ToString());
-  return std::move(s).value();
-}
+std::unique_ptr<PgServer> StartOrFail(int major) { return tpd::testsupport::StartOrFail({.major = major}); }
 std::unique_ptr<pg::Connection> ConnectOrFail(const PgServer& server) {
   auto c = server.Connect();
   if (!c.ok()) FAIL("connect: " << c.status().ToString());

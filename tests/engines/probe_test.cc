@@ -3,19 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include "engines/postgres/connection.h"
-#include "tests/support/pg_server.h"
+#include "tests/support/pg_server_catch.h"
 
 namespace pg = tpd::engines::postgres;
 using tpd::testsupport::PgServer;
 using tpd::testsupport::PgServerOptions;
+using tpd::testsupport::StartOrFail;
 
 namespace {
-std::unique_ptr<PgServer> StartOrFail(PgServerOptions o) {
-  auto s = PgServer::Start(std::move(o));
-  if (!s.ok()) FAIL("PgServer::Start: " << s.status().ToString());
-  return std::move(s).value();
-}
-
 pg::InstanceFacts ProbeOrFail(const PgServer& server, std::string_view db = "postgres") {
   auto c = server.Connect(db);
   if (!c.ok()) FAIL("connect: " << c.status().ToString());

@@ -9,19 +9,14 @@
 #include "engines/postgres/schema_copy.h"
 #include "engines/postgres/sequences.h"
 #include "engines/postgres/verify.h"
-#include "tests/support/pg_server.h"
+#include "tests/support/pg_server_catch.h"
 
 namespace pg = tpd::engines::postgres;
 using tpd::testsupport::PgServer;
 using tpd::testsupport::PgServerOptions;
+using tpd::testsupport::StartOrFail;
 
 namespace {
-
-std::unique_ptr<PgServer> StartOrFail(PgServerOptions o) {
-  auto s = PgServer::Start(std::move(o));
-  if (!s.ok()) FAIL("PgServer::Start: " << s.status().ToString());
-  return std::move(s).value();
-}
 
 // The same data created on both servers, inserted in a different physical order on each.
 constexpr const char* kSchema = R"sql(

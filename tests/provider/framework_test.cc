@@ -18,6 +18,7 @@
 #include "schema/objchange.h"
 #include "schema/schema.h"
 #include "schema/value.h"
+#include "tests/support/schema_fakes.h"
 
 namespace tpd::provider {
 namespace {
@@ -25,20 +26,10 @@ namespace {
 using schema::AttributePath;
 using schema::Diagnostics;
 using schema::Type;
+using testsupport::MakeAttr;
 using schema::Value;
 
 // ---- Fakes ---------------------------------------------------------------------------------------
-
-schema::Attribute MakeAttr(std::string name, Type type, bool required, bool optional, bool computed) {
-  schema::Attribute a;
-  a.name = std::move(name);
-  a.type = std::move(type);
-  a.description = "test attribute " + a.name;
-  a.required = required;
-  a.optional = optional;
-  a.computed = computed;
-  return a;
-}
 
 // fake_thing: id (computed), name (required, must not be "bad"), size (optional number),
 // engine (optional, requires replace), mode (optional+computed, default "auto"),

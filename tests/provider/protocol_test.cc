@@ -19,29 +19,20 @@
 #include "schema/codec.h"
 #include "schema/schema.h"
 #include "schema/value.h"
+#include "tests/support/schema_fakes.h"
 
 namespace tpd::provider {
 namespace {
 
 using schema::Diagnostics;
 using schema::Type;
+using testsupport::MakeAttr;
 using schema::Value;
 
 std::string Bytes(std::initializer_list<int> bs) {
   std::string s;
   for (int b : bs) s.push_back(static_cast<char>(b));
   return s;
-}
-
-schema::Attribute MakeAttr(std::string name, Type type, bool required, bool optional, bool computed) {
-  schema::Attribute a;
-  a.name = std::move(name);
-  a.type = std::move(type);
-  a.description = "test attribute " + a.name;
-  a.required = required;
-  a.optional = optional;
-  a.computed = computed;
-  return a;
 }
 
 // fake_thing: the schema of FACTS.md's worked example: id (computed), name (required), size (optional).
